@@ -1,0 +1,8 @@
+// Package jobs runs durable jobs: long work whose state and checkpoints live in the library
+// database, so it survives a crash (kill -9 included) and resumes where its last committed batch
+// ended. Jobs can be paused, resumed and cancelled from another process through a control column
+// the running job polls; progress is published as throttled events.
+//
+// States: queued → running → completed | failed | cancelled, and running ⇄ paused. A job left
+// "running" by a dead process is resumable.
+package jobs
