@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/cairnfs/cairn/core/device"
+	"github.com/cairnfs/cairn/core/events"
+	"github.com/cairnfs/cairn/core/jobs"
 	"github.com/cairnfs/cairn/core/store"
 )
 
@@ -17,7 +19,11 @@ type Library struct {
 	Store    *store.Store
 	Device   *device.Identity
 	DeviceID int64 // this device's row in the library
-	lock     *fileLock
+	// Bus carries the library's events (job progress, …) to whoever subscribes.
+	Bus *events.Bus
+	// Jobs runs the library's durable jobs; their progress is published on Bus.
+	Jobs *jobs.Manager
+	lock *fileLock
 }
 
 // OpenOptions select how a library is opened.
@@ -59,6 +65,9 @@ func (h Home) Open(ctx context.Context, name string, opts OpenOptions) (*Library
 		l.Close()
 		return nil, fmt.Errorf("opening library %s: %w", name, err)
 	}
+	l.Bus = events.NewBus()
+	l.Jobs = jobs.NewManager(l.Store.SQL())
+	l.Jobs.OnProgress = func(p jobs.Progress) { l.Bus.Publish(p) }
 	return l, nil
 }
 
@@ -71,6 +80,9 @@ func (l *Library) SidecarDir() string { return filepath.Join(l.Dir, "sidecars") 
 // Close closes the database and releases the lock.
 func (l *Library) Close() error {
 	var err error
+	if l.Bus != nil {
+		l.Bus.Close()
+	}
 	if l.Store != nil {
 		err = l.Store.Close()
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -226,6 +227,82 @@ func (b *Batch) InsertEntry(e *Entry, dirRel string) (int64, error) {
 		}
 	}
 	return id, nil
+}
+
+// insertChunk is the number of rows per multi-row INSERT (SQLite's default limit on bound
+// parameters is 32766; 10 columns × 100 rows stays far below it).
+const insertChunk = 100
+
+// InsertChildren inserts new entries that share one parent, many rows per statement, and
+// records the dir_paths of the directories among them (dirRel is the parent's relative path).
+// It returns the new ids in the order of es.
+func (b *Batch) InsertChildren(es []Entry, dirRel string) ([]int64, error) {
+	ids := make([]int64, len(es))
+	for start := 0; start < len(es); {
+		// Chunks of 100, then powers of two: a handful of distinct statements to prepare.
+		n := insertChunk
+		if left := len(es) - start; left < n {
+			n = 1
+			for n*2 <= left {
+				n *= 2
+			}
+		}
+		chunk := es[start : start+n]
+		q := insertSQL(len(chunk))
+		st, err := b.stmt(q)
+		if err != nil {
+			return nil, err
+		}
+		args := make([]any, 0, 10*len(chunk))
+		for i := range chunk {
+			e := &chunk[i]
+			args = append(args, e.LocationID, nullID(e.ParentID), e.Name, e.Extension, e.Kind, e.Size, e.MtimeNs, int64(e.Inode), nullStr(e.LinkTarget), b.now)
+		}
+		rows, err := st.QueryContext(b.ctx, args...)
+		if err != nil {
+			return nil, fmt.Errorf("inserting %d entries below %q: %w", len(chunk), dirRel, err)
+		}
+		// RETURNING order is unspecified: match rows by name (unique below one parent).
+		pos := make(map[string]int, len(chunk))
+		for i := range chunk {
+			pos[chunk[i].Name] = start + i
+		}
+		for rows.Next() {
+			var id int64
+			var name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			ids[pos[name]] = id
+		}
+		if err := rows.Close(); err != nil {
+			return nil, fmt.Errorf("inserting %d entries below %q: %w", len(chunk), dirRel, err)
+		}
+		start += n
+	}
+	for i := range es {
+		if es[i].Kind != KindDir {
+			continue
+		}
+		if _, err := b.exec(`INSERT INTO dir_paths (entry_id, location_id, path) VALUES (?, ?, ?)`, ids[i], es[i].LocationID, JoinRel(dirRel, es[i].Name)); err != nil {
+			return nil, fmt.Errorf("recording directory path %q: %w", JoinRel(dirRel, es[i].Name), err)
+		}
+	}
+	return ids, nil
+}
+
+func insertSQL(n int) string {
+	var sb strings.Builder
+	sb.WriteString(`INSERT INTO entries (location_id, parent_id, name, extension, kind, size, mtime_ns, inode, link_target, indexed_at) VALUES `)
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+	}
+	sb.WriteString(` RETURNING id, name`)
+	return sb.String()
 }
 
 // UpdateStat records new metadata of an entry; clearContent drops its content link (the bytes changed).

@@ -50,16 +50,16 @@ type Device struct {
 
 // Location is an indexed root folder on a device.
 type Location struct {
-	ID            int64  `bun:"id,pk,autoincrement"`
-	UUID          string `bun:"uuid"`
-	DeviceID      int64  `bun:"device_id"`
-	Path          string `bun:"path"`
-	IndexMode     string `bun:"index_mode"`
-	RootEntryID   int64  `bun:"root_entry_id,nullzero"`
-	ScanState     string `bun:"scan_state"`
+	ID            int64          `bun:"id,pk,autoincrement"`
+	UUID          string         `bun:"uuid"`
+	DeviceID      int64          `bun:"device_id"`
+	Path          string         `bun:"path"`
+	IndexMode     string         `bun:"index_mode"`
+	RootEntryID   int64          `bun:"root_entry_id,nullzero"`
+	ScanState     string         `bun:"scan_state"`
 	Config        LocationConfig `bun:"config,type:text"`
-	LastIndexedAt int64  `bun:"last_indexed_at,nullzero"`
-	CreatedAt     int64  `bun:"created_at"`
+	LastIndexedAt int64          `bun:"last_indexed_at,nullzero"`
+	CreatedAt     int64          `bun:"created_at"`
 }
 
 // LocationConfig is a location's persisted indexing settings (stored as JSON).

@@ -90,7 +90,7 @@ func (s *Store) AddLocation(ctx context.Context, deviceID int64, path, mode stri
 // Locations lists the locations of the library (a short list: a slice is fine).
 func (s *Store) Locations(ctx context.Context) ([]Location, error) {
 	var out []Location
-	if err := s.DB.NewSelect().Model(&out).ModelTableExpr("locations").OrderExpr("path").Scan(ctx); err != nil {
+	if err := s.DB.NewSelect().Model(&out).ModelTableExpr("locations AS location").OrderExpr("path").Scan(ctx); err != nil {
 		return nil, fmt.Errorf("listing locations: %w", err)
 	}
 	return out, nil
@@ -114,7 +114,7 @@ func (s *Store) LocationByPath(ctx context.Context, path string) (*Location, err
 // LocationByID returns a location by row id.
 func (s *Store) LocationByID(ctx context.Context, id int64) (*Location, error) {
 	var l Location
-	err := s.DB.NewSelect().Model(&l).ModelTableExpr("locations").Where("id = ?", id).Limit(1).Scan(ctx)
+	err := s.DB.NewSelect().Model(&l).ModelTableExpr("locations AS location").Where("id = ?", id).Limit(1).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("location %d: %w", id, ErrNotFound)
 	}

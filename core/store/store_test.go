@@ -147,3 +147,20 @@ func TestCorruptDatabase(t *testing.T) {
 		t.Fatalf("Open(corrupt) = %v, want ErrCorrupt", err)
 	}
 }
+
+func TestLocationConfigRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	dev, _ := s.EnsureDevice(ctx, Device{UUID: "d", Name: "d", Slug: "d", OS: "linux"})
+	cfg := LocationConfig{IgnoreHidden: true, Ignore: []string{"*.tmp", "build/"}}
+	if _, err := s.AddLocation(ctx, dev, "/x", ModeDeep, cfg); err != nil {
+		t.Fatal(err)
+	}
+	l, err := s.LocationByPath(ctx, "/x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.IndexMode != ModeDeep || !l.Config.IgnoreHidden || l.Config.NoIgnore || len(l.Config.Ignore) != 2 || l.Config.Ignore[1] != "build/" {
+		t.Fatalf("location read back as %+v", l)
+	}
+}

@@ -78,7 +78,7 @@ CREATE TABLE entries (
 );
 CREATE UNIQUE INDEX entries_parent_name ON entries (parent_id, name);
 CREATE INDEX entries_location_inode ON entries (location_id, inode);
-CREATE INDEX entries_content ON entries (content_id);
+CREATE INDEX entries_content ON entries (content_id) WHERE content_id IS NOT NULL;
 -- the content-identity queue: files with bytes and no content yet
 CREATE INDEX entries_needs_content ON entries (location_id, id) WHERE kind = 0 AND content_id IS NULL AND size > 0;
 

@@ -1,0 +1,256 @@
+package index
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/cairnfs/cairn/core/cas"
+	"github.com/cairnfs/cairn/core/pipeline"
+	"github.com/cairnfs/cairn/core/store"
+)
+
+const contentBatch = 1000
+
+type hashJob struct {
+	f     store.PendingFile
+	path  string
+	casID string
+	err   error
+}
+
+// dirCache resolves directory ids to relative paths; it is reset per batch (files of a batch are
+// inserted directory by directory, so a batch touches few directories).
+type dirCache map[int64]string
+
+func (d dirCache) rel(ctx context.Context, st *store.Store, dirID int64, name string) (string, error) {
+	dp, ok := d[dirID]
+	if !ok {
+		var err error
+		if dp, err = st.DirPath(ctx, dirID); err != nil {
+			return "", err
+		}
+		d[dirID] = dp
+	}
+	return store.JoinRel(dp, name), nil
+}
+
+// content computes content identities for files without one, batch by batch in id order.
+func (p *processor) content(ctx context.Context) error {
+	s := &p.cp.Summary
+	total, err := p.st.CountPendingContent(ctx, p.loc.ID, p.cp.ContentCursor)
+	if err != nil {
+		return err
+	}
+	workers := p.opts.HashWorkers
+	if workers <= 0 {
+		workers = max(4, 4*runtime.GOMAXPROCS(0))
+	}
+	samplers := sync.Pool{New: func() any { return cas.NewSampler() }}
+	var done int64
+	for {
+		if err := p.run.Check(ctx); err != nil {
+			return err
+		}
+		files, err := p.st.PendingContent(ctx, p.loc.ID, p.cp.ContentCursor, contentBatch)
+		if err != nil {
+			return err
+		}
+		if len(files) == 0 {
+			break
+		}
+		jobs := make([]hashJob, len(files))
+		dirs := dirCache{}
+		for i, f := range files {
+			rel, err := dirs.rel(ctx, p.st, f.ParentID, f.Name)
+			if err != nil {
+				return err
+			}
+			jobs[i] = hashJob{f: f, path: p.loc.Abs(rel)}
+		}
+		// Hash in parallel; results keep their order.
+		var wg sync.WaitGroup
+		next := make(chan int)
+		for range min(workers, len(jobs)) {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				sm := samplers.Get().(*cas.Sampler)
+				defer samplers.Put(sm)
+				for i := range next {
+					jobs[i].casID, jobs[i].err = identify(sm, &jobs[i].f, jobs[i].path)
+				}
+			}()
+		}
+	feed:
+		for i := range jobs {
+			select {
+			case next <- i:
+			case <-ctx.Done():
+				break feed
+			}
+		}
+		close(next)
+		wg.Wait()
+		if err := ctx.Err(); err != nil {
+			return err // nothing of this batch was written: it is redone on resume
+		}
+		b, err := p.st.Begin(ctx)
+		if err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			if j.err != nil {
+				if err := b.RecordSkip(p.jobID, j.path, "content identity: "+j.err.Error()); err != nil {
+					b.Rollback()
+					return err
+				}
+				s.Skipped++
+				continue
+			}
+			cid, err := b.UpsertContent(j.casID, cas.ContentUUID(j.casID).String(), cas.AlgoSampled, j.f.Size)
+			if err == nil {
+				err = b.SetContent(j.f.ID, cid)
+			}
+			if err != nil {
+				b.Rollback()
+				return err
+			}
+			s.Hashed++
+			s.RunHashed++
+			s.HashedBytes += min(j.f.Size, sampledBytes(j.f.Size))
+		}
+		p.cp.ContentCursor = files[len(files)-1].ID
+		done += int64(len(files))
+		p.run.Progress(PhaseContent, done, total)
+		if err := p.run.Save(ctx, b.Tx(), p.cp); err != nil {
+			b.Rollback()
+			return err
+		}
+		if err := b.Commit(); err != nil {
+			return err
+		}
+	}
+	p.cp.Phase = PhaseStages
+	return nil
+}
+
+// sampledBytes is how many bytes the sampled hash reads from a file of this size.
+func sampledBytes(size int64) int64 {
+	if size <= 102400 {
+		return size
+	}
+	return 8192*2 + 4*10240
+}
+
+var errChanged = errors.New("changed since the walk (picked up by the next index)")
+
+// identify hashes one file, refusing a file that changed since the walk saw it.
+func identify(sm *cas.Sampler, f *store.PendingFile, path string) (string, error) {
+	fh, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_NOATIME, 0)
+	if errors.Is(err, unix.EPERM) { // O_NOATIME needs ownership
+		fh, err = os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW, 0)
+	}
+	if err != nil {
+		return "", err
+	}
+	defer fh.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(fh.Fd()), &st); err != nil {
+		return "", fmt.Errorf("stat %s: %w", path, err)
+	}
+	if st.Size != f.Size || st.Mtim.Sec*1e9+st.Mtim.Nsec != f.MtimeNs {
+		return "", errChanged
+	}
+	return sm.Sum(fh, f.Size)
+}
+
+// stages runs every configured stage over the location's contents whose ledger lacks it.
+func (p *processor) stages(ctx context.Context) error {
+	s := &p.cp.Summary
+	if p.cp.StageCursors == nil {
+		p.cp.StageCursors = map[string]int64{}
+	}
+	if s.Stages == nil {
+		s.Stages = map[string]int64{}
+	}
+	for _, stage := range p.opts.Stages {
+		id, ver := stage.ID(), stage.Version()
+		for {
+			if err := p.run.Check(ctx); err != nil {
+				return err
+			}
+			items, err := p.st.PendingStage(ctx, p.loc.ID, id, ver, p.cp.StageCursors[id], 256)
+			if err != nil {
+				return err
+			}
+			if len(items) == 0 {
+				break
+			}
+			in := make([]pipeline.Item, len(items))
+			dirs := dirCache{}
+			for i, it := range items {
+				rel, err := dirs.rel(ctx, p.st, it.ParentID, it.Name)
+				if err != nil {
+					return err
+				}
+				in[i] = pipeline.Item{ContentID: it.ContentID, ContentUUID: it.UUID, CasID: it.CasID, Size: it.Size, Path: p.loc.Abs(rel)}
+			}
+			outs, err := stage.Process(ctx, in)
+			if err != nil {
+				return fmt.Errorf("stage %s: %w", id, err)
+			}
+			if len(outs) != len(in) {
+				return fmt.Errorf("stage %s returned %d outcomes for %d items", id, len(outs), len(in))
+			}
+			b, err := p.st.Begin(ctx)
+			if err != nil {
+				return err
+			}
+			for i, o := range outs {
+				status, msg := pipeline.StatusDone, ""
+				if o.Err == nil && o.Apply != nil {
+					o.Err = o.Apply(ctx, b.Tx())
+				}
+				if o.Err != nil {
+					status, msg = pipeline.StatusFailed, o.Err.Error()
+				}
+				if err := b.RecordStage(in[i].ContentID, id, ver, status, msg); err != nil {
+					b.Rollback()
+					return err
+				}
+				s.Stages[id]++
+			}
+			p.cp.StageCursors[id] = items[len(items)-1].ContentID
+			p.run.Progress(PhaseStages+":"+id, s.Stages[id], 0)
+			if err := p.run.Save(ctx, b.Tx(), p.cp); err != nil {
+				b.Rollback()
+				return err
+			}
+			if err := b.Commit(); err != nil {
+				return err
+			}
+		}
+	}
+	p.cp.Phase = PhaseDone
+	return nil
+}
+
+// finish records the final checkpoint.
+func (p *processor) finish(ctx context.Context) error {
+	p.cp.Phase = PhaseDone
+	b, err := p.st.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := p.run.Save(ctx, b.Tx(), p.cp); err != nil {
+		b.Rollback()
+		return err
+	}
+	return b.Commit()
+}
