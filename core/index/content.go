@@ -40,9 +40,16 @@ func (d dirCache) rel(ctx context.Context, st *store.Store, dirID int64, name st
 	return store.JoinRel(dp, name), nil
 }
 
-// content computes content identities for files without one, batch by batch in id order.
+// hashedBatch is one batch of files with their cas_ids (or errors), ready to be written.
+type hashedBatch struct {
+	jobs []hashJob
+	last int64 // id of the batch's last file: the checkpoint cursor once it is committed
+}
+
+// content computes content identities for files without one, batch by batch in id order. Hashing
+// (parallel, I/O-bound) runs one batch ahead of the writer (serial, SQLite-bound), so the two
+// overlap; the checkpoint cursor only moves when a batch commits.
 func (p *processor) content(ctx context.Context) error {
-	s := &p.cp.Summary
 	total, err := p.st.CountPendingContent(ctx, p.loc.ID, p.cp.ContentCursor)
 	if err != nil {
 		return err
@@ -51,18 +58,52 @@ func (p *processor) content(ctx context.Context) error {
 	if workers <= 0 {
 		workers = max(4, 4*runtime.GOMAXPROCS(0))
 	}
-	samplers := sync.Pool{New: func() any { return cas.NewSampler() }}
+	hctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	batches := make(chan hashedBatch, 1)
+	prodErr := make(chan error, 1)
+	go func() {
+		defer close(batches)
+		prodErr <- p.hashBatches(hctx, workers, batches)
+	}()
 	var done int64
-	for {
-		if err := p.run.Check(ctx); err != nil {
+	for hb := range batches {
+		if err := p.writeHashes(ctx, hb); err != nil {
+			cancel()
+			for range batches { // let the producer finish
+			}
 			return err
 		}
-		files, err := p.st.PendingContent(ctx, p.loc.ID, p.cp.ContentCursor, contentBatch)
+		done += int64(len(hb.jobs))
+		p.run.Progress(PhaseContent, done, total)
+		if err := p.run.Check(ctx); err != nil {
+			cancel()
+			for range batches {
+			}
+			return err
+		}
+	}
+	if err := <-prodErr; err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	p.cp.Phase = PhaseStages
+	return nil
+}
+
+// hashBatches reads pending files after the checkpoint cursor and hashes them, a batch at a time.
+func (p *processor) hashBatches(ctx context.Context, workers int, out chan<- hashedBatch) error {
+	samplers := sync.Pool{New: func() any { return cas.NewSampler() }}
+	cursor := p.cp.ContentCursor
+	for {
+		files, err := p.st.PendingContent(ctx, p.loc.ID, cursor, contentBatch)
 		if err != nil {
 			return err
 		}
 		if len(files) == 0 {
-			break
+			return nil
 		}
 		jobs := make([]hashJob, len(files))
 		dirs := dirCache{}
@@ -73,7 +114,6 @@ func (p *processor) content(ctx context.Context) error {
 			}
 			jobs[i] = hashJob{f: f, path: p.loc.Abs(rel)}
 		}
-		// Hash in parallel; results keep their order.
 		var wg sync.WaitGroup
 		next := make(chan int)
 		for range min(workers, len(jobs)) {
@@ -100,44 +140,49 @@ func (p *processor) content(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err // nothing of this batch was written: it is redone on resume
 		}
-		b, err := p.st.Begin(ctx)
-		if err != nil {
-			return err
+		cursor = files[len(files)-1].ID
+		select {
+		case out <- hashedBatch{jobs: jobs, last: cursor}:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		for _, j := range jobs {
-			if j.err != nil {
-				if err := b.RecordSkip(p.jobID, j.path, "content identity: "+j.err.Error()); err != nil {
-					b.Rollback()
-					return err
-				}
-				s.Skipped++
-				continue
-			}
-			cid, err := b.UpsertContent(j.casID, cas.ContentUUID(j.casID).String(), cas.AlgoSampled, j.f.Size)
-			if err == nil {
-				err = b.SetContent(j.f.ID, cid)
-			}
-			if err != nil {
+	}
+}
+
+// writeHashes commits one hashed batch together with the checkpoint that moves past it.
+func (p *processor) writeHashes(ctx context.Context, hb hashedBatch) error {
+	s := &p.cp.Summary
+	b, err := p.st.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	for _, j := range hb.jobs {
+		if j.err != nil {
+			if err := b.RecordSkip(p.jobID, j.path, "content identity: "+j.err.Error()); err != nil {
 				b.Rollback()
 				return err
 			}
-			s.Hashed++
-			s.RunHashed++
-			s.HashedBytes += min(j.f.Size, sampledBytes(j.f.Size))
+			s.Skipped++
+			continue
 		}
-		p.cp.ContentCursor = files[len(files)-1].ID
-		done += int64(len(files))
-		p.run.Progress(PhaseContent, done, total)
-		if err := p.run.Save(ctx, b.Tx(), p.cp); err != nil {
+		cid, err := b.UpsertContent(j.casID, cas.ContentUUID(j.casID).String(), cas.AlgoSampled, j.f.Size)
+		if err == nil {
+			err = b.SetContent(j.f.ID, cid)
+		}
+		if err != nil {
 			b.Rollback()
 			return err
 		}
-		if err := b.Commit(); err != nil {
-			return err
-		}
+		s.Hashed++
+		s.RunHashed++
+		s.HashedBytes += min(j.f.Size, sampledBytes(j.f.Size))
 	}
-	p.cp.Phase = PhaseStages
-	return nil
+	p.cp.ContentCursor = hb.last
+	if err := p.run.Save(ctx, b.Tx(), p.cp); err != nil {
+		b.Rollback()
+		return err
+	}
+	return b.Commit()
 }
 
 // sampledBytes is how many bytes the sampled hash reads from a file of this size.

@@ -166,8 +166,11 @@ func (p *processor) discover(ctx context.Context) error {
 	p.deltas = map[int64]delta{}
 	s := &p.cp.Summary
 	s.Files, s.Dirs, s.Symlinks, s.Bytes, s.Ignored = 0, 0, 0, 0, 0
-	prev, _ := p.st.LocationCounts(ctx, p.loc.ID)
-	estimate := prev.Files + prev.Dirs + prev.Symlinks
+	// The root's aggregates estimate the walk's total in O(1) (counting the location would scan it).
+	var estimate int64
+	if root, err := p.st.EntryAt(ctx, p.loc, ""); err == nil {
+		estimate = root.FileCount + root.DirCount
+	}
 	p.detectMoves = p.loc.LastIndexedAt != 0
 
 	var st unix.Stat_t

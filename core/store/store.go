@@ -44,7 +44,7 @@ type Options struct {
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	q := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "synchronous(NORMAL)", "busy_timeout(10000)",
-		"temp_store(MEMORY)", "cache_size(-65536)"} {
+		"temp_store(MEMORY)", "cache_size(-65536)", "wal_autocheckpoint(8192)"} {
 		q.Add("_pragma", p)
 	}
 	q.Set("_txlock", "immediate")
