@@ -176,7 +176,7 @@ func readDir(it walkItem, buf []byte) (DirResult, []walkItem) {
 	}
 	res.Readable = true
 	rules := it.rules
-	if rules != nil && it.rel != "" {
+	if rules != nil { // the root too: its Enter("") reads the root's own ignore files
 		var warns []string
 		rules, warns, err = rules.Enter(it.self.Name, names, func(n string) ([]byte, error) { return readAt(fd, n) })
 		for _, wmsg := range warns {
