@@ -102,9 +102,11 @@ type Child struct {
 	DirCount  int64
 }
 
-// Children returns the direct children of a directory (read inside the batch).
+// Children returns the direct children of a directory (read inside the batch), with the fields
+// change detection compares (id, name, kind, size, mtime, inode); the rest stay zero: fewer
+// columns make the re-index of an unchanged tree measurably faster.
 func (b *Batch) Children(parentID int64, out []Child) ([]Child, error) {
-	s, err := b.stmt(`SELECT id, name, kind, size, mtime_ns, inode, COALESCE(content_id, 0), agg_size, file_count, dir_count FROM entries WHERE parent_id = ?`)
+	s, err := b.stmt(`SELECT id, name, kind, size, mtime_ns, inode FROM entries WHERE parent_id = ?`)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +119,7 @@ func (b *Batch) Children(parentID int64, out []Child) ([]Child, error) {
 	for rows.Next() {
 		var c Child
 		var inode int64
-		if err := rows.Scan(&c.ID, &c.Name, &c.Kind, &c.Size, &c.MtimeNs, &inode, &c.ContentID, &c.AggSize, &c.FileCount, &c.DirCount); err != nil {
+		if err := rows.Scan(&c.ID, &c.Name, &c.Kind, &c.Size, &c.MtimeNs, &inode); err != nil {
 			return nil, err
 		}
 		c.Inode = uint64(inode)

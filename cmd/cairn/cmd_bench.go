@@ -1,0 +1,202 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/cairnfs/cairn/internal/benchpeer"
+	"github.com/cairnfs/cairn/internal/treegen"
+)
+
+func init() {
+	register(command{name: "bench", summary: "measure indexing against find and fd on a generated tree", run: runBench})
+}
+
+// benchRow is one measured command.
+type benchRow struct {
+	What      string  `json:"what"`
+	Entries   int64   `json:"entries"`
+	Seconds   float64 `json:"seconds"`
+	PerSecond float64 `json:"entries_per_s"`
+	PeakRSS   int64   `json:"peak_rss_bytes"`
+	VsFd      float64 `json:"time_vs_fd,omitempty"`
+	VsFind    float64 `json:"time_vs_find,omitempty"`
+	Note      string  `json:"note,omitempty"`
+}
+
+func runBench(ctx context.Context, a *app, args []string) error {
+	fs := newFlags("bench", a)
+	files := fs.Int("files", 100_000, "files in the generated tree")
+	dir := fs.String("dir", "", "where to generate the tree (default: a temporary folder; an existing tree made by cairn bench with the same --files and --seed is reused)")
+	seed := fs.Uint64("seed", 1, "generator seed")
+	keep := fs.Bool("keep", false, "keep the generated tree")
+	asJSON := fs.Bool("json", false, "print JSON lines")
+	fs.Usage = func() {
+		fmt.Fprintln(a.stderr, "usage: cairn bench index [--files N] [--dir DIR] [--keep] [--json]\n\nGenerates a tree, times `find` and `fd -HI` on it, then cairn's shallow index, content index and\nunchanged re-index (each a child process, for its peak RSS), and prints the ratios.")
+		fs.PrintDefaults()
+	}
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 || pos[0] != "index" {
+		return usagef("usage: cairn bench index [--files N] [--dir DIR]")
+	}
+	root := *dir
+	if root == "" {
+		tmp, err := os.MkdirTemp("", "cairn-bench-")
+		if err != nil {
+			return err
+		}
+		root = filepath.Join(tmp, "tree")
+		if !*keep {
+			defer os.RemoveAll(tmp)
+		}
+	}
+	stamp := filepath.Join(root, ".cairn-bench")
+	want := fmt.Sprintf("files=%d seed=%d", *files, *seed)
+	if b, err := os.ReadFile(stamp); err == nil && strings.TrimSpace(string(b)) == want {
+		fmt.Fprintf(a.stderr, "reusing the tree in %s\n", root)
+	} else {
+		fmt.Fprintf(a.stderr, "generating %d files in %s ...\n", *files, root)
+		start := time.Now()
+		st, err := treegen.Generate(ctx, root, treegen.Options{Files: *files, Seed: *seed}, nil)
+		if err != nil {
+			return fmt.Errorf("generating the tree: %w", err)
+		}
+		fmt.Fprintf(a.stderr, "generated %d files, %d dirs, %s in %s\n", st.Files, st.Dirs, humanBytes(st.Bytes), time.Since(start).Round(time.Millisecond))
+		if err := os.WriteFile(stamp, []byte(want+"\n"), 0o644); err != nil {
+			return err
+		}
+	}
+	// Children are started with vfork, so their peak RSS starts at this process's RSS: give the
+	// generator's memory back first, so the peers' figures are their own.
+	runtime.GC()
+	debug.FreeOSMemory()
+	// Warm the cache: every tool below runs on a warm tree.
+	benchpeer.Find(ctx, root)
+
+	var rows []benchRow
+	emit := func(r benchRow) {
+		rows = append(rows, r)
+		if *asJSON {
+			a.jsonLine(r)
+			return
+		}
+		fmt.Fprintf(a.stdout, "%-28s %9d entries %8.2fs %10.0f/s  rss %7s", r.What, r.Entries, r.Seconds, r.PerSecond, humanBytes(r.PeakRSS))
+		if r.VsFd > 0 {
+			fmt.Fprintf(a.stdout, "  %5.2f× fd", r.VsFd)
+		}
+		if r.VsFind > 0 {
+			fmt.Fprintf(a.stdout, "  %5.2f× find", r.VsFind)
+		}
+		if r.Note != "" {
+			fmt.Fprintf(a.stdout, "  (%s)", r.Note)
+		}
+		fmt.Fprintln(a.stdout)
+	}
+	peer := func(r benchpeer.Result) benchRow {
+		return benchRow{What: strings.Join(append([]string{r.Tool}, r.Args...), " "), Entries: int64(r.Entries), Seconds: r.Wall.Seconds(),
+			PerSecond: float64(r.Entries) / max(r.Wall.Seconds(), 1e-9), PeakRSS: r.PeakRSS}
+	}
+	find := benchpeer.Find(ctx, root)
+	if find.Err != nil {
+		return fmt.Errorf("find: %w", find.Err)
+	}
+	emit(peer(find))
+	fd := benchpeer.Fd(ctx, root)
+	if fd.Err == nil {
+		emit(peer(fd))
+	} else {
+		fmt.Fprintf(a.stderr, "fd: %v (install fd-find for the fd ratio)\n", fd.Err)
+	}
+	ratio := func(r *benchRow) {
+		if fd.Err == nil {
+			r.VsFd = r.Seconds / fd.Wall.Seconds()
+		}
+		r.VsFind = r.Seconds / find.Wall.Seconds()
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	runIndex := func(home, what, mode string) (benchRow, error) {
+		args := []string{"--home", home, "index", root, "--json", "--no-progress", "--no-ignore"}
+		if mode != "" {
+			args = append(args, "--mode", mode)
+		}
+		cmd := exec.CommandContext(ctx, self, args...)
+		cmd.Stderr = a.stderr
+		start := time.Now()
+		out, err := cmd.Output()
+		wall := time.Since(start)
+		if err != nil {
+			return benchRow{}, fmt.Errorf("%s: %w", what, err)
+		}
+		var s struct {
+			Files, Dirs, Symlinks int64
+			Hashed                int64 `json:"run_hashed"`
+		}
+		if err := json.Unmarshal(out, &s); err != nil {
+			return benchRow{}, fmt.Errorf("%s: reading summary: %w", what, err)
+		}
+		n := s.Files + s.Dirs + s.Symlinks
+		r := benchRow{What: what, Entries: n, Seconds: wall.Seconds(), PerSecond: float64(n) / wall.Seconds()}
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			r.PeakRSS = ru.Maxrss * 1024
+		}
+		ratio(&r)
+		return r, nil
+	}
+	homes := map[string]string{}
+	for _, mode := range []string{"shallow", "content"} {
+		h, err := os.MkdirTemp("", "cairn-bench-home-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(h)
+		homes[mode] = h
+		r, err := runIndex(h, "cairn index --mode "+mode, mode)
+		if err != nil {
+			return err
+		}
+		emit(r)
+	}
+	first := rows[len(rows)-1]
+	again, err := runIndex(homes["content"], "cairn re-index (unchanged)", "")
+	if err != nil {
+		return err
+	}
+	again.Note = fmt.Sprintf("%.1f× faster than the first content index", first.Seconds/again.Seconds)
+	emit(again)
+	// Database size per million entries.
+	for _, mode := range []string{"shallow", "content"} {
+		db := filepath.Join(homes[mode], "libraries", "default.cairn", "library.db")
+		st, err := os.Stat(db)
+		if err != nil {
+			return err
+		}
+		var n int64
+		for _, r := range rows {
+			if r.What == "cairn index --mode "+mode {
+				n = r.Entries
+			}
+		}
+		per := float64(st.Size()) / float64(max(n, 1)) * 1e6
+		if *asJSON {
+			a.jsonLine(map[string]any{"what": "db size " + mode, "bytes": st.Size(), "entries": n, "bytes_per_million_entries": int64(per)})
+		} else {
+			fmt.Fprintf(a.stdout, "db size (%s): %s for %d entries = %s per 1M entries\n", mode, humanBytes(st.Size()), n, humanBytes(int64(per)))
+		}
+	}
+	return nil
+}
