@@ -7,8 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -48,8 +46,19 @@ func runBench(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 || pos[0] != "index" {
+	if (len(pos) != 1 || pos[0] != "index") && !(len(pos) == 2 && pos[0] == "gen") {
 		return usagef("usage: cairn bench index [--files N] [--dir DIR]")
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	if len(pos) == 2 && pos[0] == "gen" { // internal: cairn bench gen DIR (see below)
+		st, err := treegen.Generate(ctx, pos[1], treegen.Options{Files: *files, Seed: *seed}, nil)
+		if err != nil {
+			return err
+		}
+		return a.jsonLine(st)
 	}
 	root := *dir
 	if root == "" {
@@ -69,8 +78,16 @@ func runBench(ctx context.Context, a *app, args []string) error {
 	} else {
 		fmt.Fprintf(a.stderr, "generating %d files in %s ...\n", *files, root)
 		start := time.Now()
-		st, err := treegen.Generate(ctx, root, treegen.Options{Files: *files, Seed: *seed}, nil)
+		// In a child process: children are started with vfork and inherit this process's peak RSS
+		// as their own starting figure, so this process must stay small for the peers' RSS to be theirs.
+		gen := exec.CommandContext(ctx, self, "bench", "gen", root, "--files", fmt.Sprint(*files), "--seed", fmt.Sprint(*seed))
+		gen.Stderr = a.stderr
+		out, err := gen.Output()
 		if err != nil {
+			return fmt.Errorf("generating the tree: %w", err)
+		}
+		var st treegen.Stats
+		if err := json.Unmarshal(out, &st); err != nil {
 			return fmt.Errorf("generating the tree: %w", err)
 		}
 		fmt.Fprintf(a.stderr, "generated %d files, %d dirs, %s in %s\n", st.Files, st.Dirs, humanBytes(st.Bytes), time.Since(start).Round(time.Millisecond))
@@ -78,10 +95,6 @@ func runBench(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 	}
-	// Children are started with vfork, so their peak RSS starts at this process's RSS: give the
-	// generator's memory back first, so the peers' figures are their own.
-	runtime.GC()
-	debug.FreeOSMemory()
 	// Warm the cache: every tool below runs on a warm tree.
 	benchpeer.Find(ctx, root)
 
@@ -124,10 +137,6 @@ func runBench(ctx context.Context, a *app, args []string) error {
 			r.VsFd = r.Seconds / fd.Wall.Seconds()
 		}
 		r.VsFind = r.Seconds / find.Wall.Seconds()
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return err
 	}
 	runIndex := func(home, what, mode string) (benchRow, error) {
 		args := []string{"--home", home, "index", root, "--json", "--no-progress", "--no-ignore"}
