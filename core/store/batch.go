@@ -237,56 +237,25 @@ const insertChunk = 100
 
 // InsertChildren inserts new entries that share one parent, many rows per statement, and
 // records the dir_paths of the directories among them (dirRel is the parent's relative path).
-// It returns the new ids in the order of es.
+// It returns the ids of the new directories, at their positions in es (0 for other kinds: files
+// and symlinks are inserted without RETURNING, which costs a row scan each).
 func (b *Batch) InsertChildren(es []Entry, dirRel string) ([]int64, error) {
 	ids := make([]int64, len(es))
-	for start := 0; start < len(es); {
-		// Chunks of 100, then powers of two: a handful of distinct statements to prepare.
-		n := insertChunk
-		if left := len(es) - start; left < n {
-			n = 1
-			for n*2 <= left {
-				n *= 2
-			}
-		}
-		chunk := es[start : start+n]
-		q := insertSQL(len(chunk))
-		st, err := b.stmt(q)
-		if err != nil {
-			return nil, err
-		}
-		args := make([]any, 0, 10*len(chunk))
-		for i := range chunk {
-			e := &chunk[i]
-			args = append(args, e.LocationID, nullID(e.ParentID), e.Name, e.Extension, e.Kind, e.Size, e.MtimeNs, int64(e.Inode), nullStr(e.LinkTarget), b.now)
-		}
-		rows, err := st.QueryContext(b.ctx, args...)
-		if err != nil {
-			return nil, fmt.Errorf("inserting %d entries below %q: %w", len(chunk), dirRel, err)
-		}
-		// RETURNING order is unspecified: match rows by name (unique below one parent).
-		pos := make(map[string]int, len(chunk))
-		for i := range chunk {
-			pos[chunk[i].Name] = start + i
-		}
-		for rows.Next() {
-			var id int64
-			var name string
-			if err := rows.Scan(&id, &name); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			ids[pos[name]] = id
-		}
-		if err := rows.Close(); err != nil {
-			return nil, fmt.Errorf("inserting %d entries below %q: %w", len(chunk), dirRel, err)
-		}
-		start += n
-	}
+	var dirs, others []int
 	for i := range es {
-		if es[i].Kind != KindDir {
-			continue
+		if es[i].Kind == KindDir {
+			dirs = append(dirs, i)
+		} else {
+			others = append(others, i)
 		}
+	}
+	if err := b.insertRows(es, others, dirRel, nil); err != nil {
+		return nil, err
+	}
+	if err := b.insertRows(es, dirs, dirRel, ids); err != nil {
+		return nil, err
+	}
+	for _, i := range dirs {
 		if _, err := b.exec(`INSERT INTO dir_paths (entry_id, location_id, path) VALUES (?, ?, ?)`, ids[i], es[i].LocationID, JoinRel(dirRel, es[i].Name)); err != nil {
 			return nil, fmt.Errorf("recording directory path %q: %w", JoinRel(dirRel, es[i].Name), err)
 		}
@@ -294,7 +263,60 @@ func (b *Batch) InsertChildren(es []Entry, dirRel string) ([]int64, error) {
 	return ids, nil
 }
 
-func insertSQL(n int) string {
+// insertRows inserts es[idx...] in multi-row statements; with ids set, it reads the new ids back.
+func (b *Batch) insertRows(es []Entry, idx []int, dirRel string, ids []int64) error {
+	for start := 0; start < len(idx); {
+		// Chunks of 100, then powers of two: a handful of distinct statements to prepare.
+		n := insertChunk
+		if left := len(idx) - start; left < n {
+			n = 1
+			for n*2 <= left {
+				n *= 2
+			}
+		}
+		chunk := idx[start : start+n]
+		st, err := b.stmt(insertSQL(n, ids != nil))
+		if err != nil {
+			return err
+		}
+		args := make([]any, 0, 10*n)
+		for _, i := range chunk {
+			e := &es[i]
+			args = append(args, e.LocationID, nullID(e.ParentID), e.Name, e.Extension, e.Kind, e.Size, e.MtimeNs, int64(e.Inode), nullStr(e.LinkTarget), b.now)
+		}
+		start += n
+		if ids == nil {
+			if _, err := st.ExecContext(b.ctx, args...); err != nil {
+				return fmt.Errorf("inserting %d entries below %q: %w", n, dirRel, err)
+			}
+			continue
+		}
+		rows, err := st.QueryContext(b.ctx, args...)
+		if err != nil {
+			return fmt.Errorf("inserting %d entries below %q: %w", n, dirRel, err)
+		}
+		// RETURNING order is unspecified: match rows by name (unique below one parent).
+		pos := make(map[string]int, n)
+		for _, i := range chunk {
+			pos[es[i].Name] = i
+		}
+		for rows.Next() {
+			var id int64
+			var name string
+			if err := rows.Scan(&id, &name); err != nil {
+				rows.Close()
+				return err
+			}
+			ids[pos[name]] = id
+		}
+		if err := rows.Close(); err != nil {
+			return fmt.Errorf("inserting %d entries below %q: %w", n, dirRel, err)
+		}
+	}
+	return nil
+}
+
+func insertSQL(n int, returning bool) string {
 	var sb strings.Builder
 	sb.WriteString(`INSERT INTO entries (location_id, parent_id, name, extension, kind, size, mtime_ns, inode, link_target, indexed_at) VALUES `)
 	for i := 0; i < n; i++ {
@@ -303,7 +325,9 @@ func insertSQL(n int) string {
 		}
 		sb.WriteString(`(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
 	}
-	sb.WriteString(` RETURNING id, name`)
+	if returning {
+		sb.WriteString(` RETURNING id, name`)
+	}
 	return sb.String()
 }
 
