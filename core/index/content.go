@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"sync"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/cairnfs/cairn/core/cas"
 	"github.com/cairnfs/cairn/core/pipeline"
 	"github.com/cairnfs/cairn/core/store"
+	"github.com/cairnfs/cairn/internal/par"
 )
 
 const contentBatch = 1000
@@ -95,7 +95,10 @@ func (p *processor) content(ctx context.Context) error {
 
 // hashBatches reads pending files after the checkpoint cursor and hashes them, a batch at a time.
 func (p *processor) hashBatches(ctx context.Context, workers int, out chan<- hashedBatch) error {
-	samplers := sync.Pool{New: func() any { return cas.NewSampler() }}
+	samplers := make([]*cas.Sampler, workers) // one per hashing goroutine
+	for i := range samplers {
+		samplers[i] = cas.NewSampler()
+	}
 	cursor := p.cp.ContentCursor
 	for {
 		files, err := p.st.PendingContent(ctx, p.loc.ID, cursor, contentBatch)
@@ -114,30 +117,10 @@ func (p *processor) hashBatches(ctx context.Context, workers int, out chan<- has
 			}
 			jobs[i] = hashJob{f: f, path: p.loc.Abs(rel)}
 		}
-		var wg sync.WaitGroup
-		next := make(chan int)
-		for range min(workers, len(jobs)) {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				sm := samplers.Get().(*cas.Sampler)
-				defer samplers.Put(sm)
-				for i := range next {
-					jobs[i].casID, jobs[i].err = identify(sm, &jobs[i].f, jobs[i].path)
-				}
-			}()
-		}
-	feed:
-		for i := range jobs {
-			select {
-			case next <- i:
-			case <-ctx.Done():
-				break feed
-			}
-		}
-		close(next)
-		wg.Wait()
-		if err := ctx.Err(); err != nil {
+		err = par.Each(ctx, len(jobs), workers, func(w, i int) {
+			jobs[i].casID, jobs[i].err = identify(samplers[w], &jobs[i].f, jobs[i].path)
+		})
+		if err != nil {
 			return err // nothing of this batch was written: it is redone on resume
 		}
 		cursor = files[len(files)-1].ID

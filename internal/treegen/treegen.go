@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/cairnfs/cairn/internal/par"
 )
 
 // Options shape a tree.
@@ -206,45 +208,30 @@ func Generate(ctx context.Context, dir string, o Options, progress func(done, to
 			return st, fmt.Errorf("treegen: %w", err)
 		}
 	}
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var firstErr error
 	done := 0
-	next := make(chan int)
-	for w := 0; w < o.Workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			buf := make([]byte, 0, 64<<10)
-			for i := range next {
-				err := write(filepath.Join(dir, files[i].path), &files[i], &buf)
-				mu.Lock()
-				if err != nil && firstErr == nil {
-					firstErr = err
-				}
-				done++
-				if progress != nil && done%1000 == 0 {
-					progress(done, len(files))
-				}
-				mu.Unlock()
-			}
-		}()
+	bufs := make([][]byte, o.Workers)
+	for w := range bufs {
+		bufs[w] = make([]byte, 0, 64<<10)
 	}
-feed:
-	for i := range files {
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			break feed
+	ctxErr := par.Each(ctx, len(files), o.Workers, func(w, i int) {
+		err := write(filepath.Join(dir, files[i].path), &files[i], &bufs[w])
+		mu.Lock()
+		defer mu.Unlock()
+		if err != nil && firstErr == nil {
+			firstErr = err
 		}
-	}
-	close(next)
-	wg.Wait()
+		done++
+		if progress != nil && done%1000 == 0 {
+			progress(done, len(files))
+		}
+	})
 	if firstErr != nil {
 		return st, firstErr
 	}
-	if err := ctx.Err(); err != nil {
-		return st, err
+	if ctxErr != nil {
+		return st, ctxErr
 	}
 	// directory mtimes last, deepest first, so writing files does not disturb them
 	for i := len(dirs) - 1; i >= 0; i-- {
