@@ -1,0 +1,6 @@
+// Package extstore is the install store of extensions in the data directory
+// ($CAIRN_HOME/extensions): one folder per installed version holding the verified manifest,
+// module and signature, and installed.json recording versions, publisher keys and the
+// capabilities the user granted. Installs and updates are staged in temporary folders and
+// committed together by replacing installed.json, so a crash leaves the old set or the new one.
+package extstore

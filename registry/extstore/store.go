@@ -1,0 +1,525 @@
+package extstore
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/Masterminds/semver/v3"
+	"github.com/zeebo/blake3"
+
+	"github.com/cairnfs/cairn/internal/atomicfile"
+	"github.com/cairnfs/cairn/registry/cairnpkg"
+	"github.com/cairnfs/cairn/schemas/manifest"
+)
+
+// StateFile records what is installed; StateFormat is its version.
+const (
+	StateFile   = "installed.json"
+	StateFormat = 1
+)
+
+// Sentinel errors.
+var (
+	ErrNotInstalled      = errors.New("extension not installed")
+	ErrAlreadyInstalled  = errors.New("extension already installed")
+	ErrHasDependents     = errors.New("other installed extensions depend on it")
+	ErrMissingDependency = errors.New("dependency not installed")
+	ErrNotRequested      = errors.New("capability not requested by the extension")
+	ErrKeyChanged        = errors.New("publisher key changed")
+)
+
+// Store is the install store rooted at Dir. Methods are safe for concurrent use within one
+// process; only one process may change a store at a time (the daemon, or the CLI when no
+// daemon runs).
+type Store struct {
+	Dir string
+	mu  sync.Mutex
+}
+
+// Installed is one installed extension.
+type Installed struct {
+	ID          string
+	Version     string
+	KeyID       string
+	Grants      []string // granted capabilities (⊆ the manifest's requested ones), sorted
+	InstalledAt time.Time
+	Manifest    *manifest.Manifest
+	// Path is the folder holding cairn.toml, the module and signature.json.
+	Path string
+}
+
+// ModulePath is the module file of the installed extension.
+func (i *Installed) ModulePath() string {
+	return filepath.Join(i.Path, filepath.FromSlash(i.Manifest.Entry.File))
+}
+
+// Change describes an install or an update, for the user to confirm: the capability diff
+// (manifest.CapabilityDiff; for an install, every requested capability is Added) and what
+// will be granted afterwards.
+type Change struct {
+	ID      string
+	From    string // "" for an install
+	To      string
+	Added   []string
+	Removed []string
+	Changed []string // requested before and after, with a different scope
+	Grants  []string
+}
+
+type state struct {
+	Format     int                `json:"format"`
+	Extensions map[string]*record `json:"extensions"`
+}
+
+type record struct {
+	Version     string    `json:"version"`
+	KeyID       string    `json:"key_id"`
+	Grants      []string  `json:"grants"`
+	InstalledAt time.Time `json:"installed_at"`
+}
+
+func (s *Store) statePath() string { return filepath.Join(s.Dir, StateFile) }
+
+func (s *Store) versionDir(id, version string) string {
+	return filepath.Join(s.Dir, id, version)
+}
+
+func (s *Store) load() (*state, error) {
+	st := &state{Format: StateFormat, Extensions: map[string]*record{}}
+	data, err := os.ReadFile(s.statePath())
+	if errors.Is(err, os.ErrNotExist) {
+		return st, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", StateFile, err)
+	}
+	if err := json.Unmarshal(data, st); err != nil {
+		return nil, fmt.Errorf("reading %s: %w", s.statePath(), err)
+	}
+	if st.Format != StateFormat {
+		return nil, fmt.Errorf("reading %s: format %d is not supported (want %d)", s.statePath(), st.Format, StateFormat)
+	}
+	if st.Extensions == nil {
+		st.Extensions = map[string]*record{}
+	}
+	return st, nil
+}
+
+func (s *Store) save(st *state) error {
+	if err := os.MkdirAll(s.Dir, 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return err
+	}
+	return atomicfile.Write(s.statePath(), append(data, '\n'), 0o644)
+}
+
+func (s *Store) manifest(id string, r *record) (*manifest.Manifest, error) {
+	data, err := os.ReadFile(filepath.Join(s.versionDir(id, r.Version), manifest.FileName))
+	if err != nil {
+		return nil, fmt.Errorf("reading the manifest of %s@%s: %w", id, r.Version, err)
+	}
+	m, err := manifest.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("reading the manifest of %s@%s: %w", id, r.Version, err)
+	}
+	return m, nil
+}
+
+func (s *Store) installed(id string, r *record) (*Installed, error) {
+	m, err := s.manifest(id, r)
+	if err != nil {
+		return nil, err
+	}
+	return &Installed{ID: id, Version: r.Version, KeyID: r.KeyID, Grants: slices.Clone(r.Grants), InstalledAt: r.InstalledAt, Manifest: m, Path: s.versionDir(id, r.Version)}, nil
+}
+
+// List returns the installed extensions, sorted by id.
+func (s *Store) List() ([]Installed, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	var out []Installed
+	for _, id := range sortedIDs(st) {
+		in, err := s.installed(id, st.Extensions[id])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *in)
+	}
+	return out, nil
+}
+
+// Get returns one installed extension (ErrNotInstalled if absent).
+func (s *Store) Get(id string) (*Installed, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	r := st.Extensions[id]
+	if r == nil {
+		return nil, fmt.Errorf("%w: %s", ErrNotInstalled, id)
+	}
+	return s.installed(id, r)
+}
+
+// Versions returns id → installed version, the form resolve.Resolve takes.
+func (s *Store) Versions() (map[string]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for id, r := range st.Extensions {
+		out[id] = r.Version
+	}
+	return out, nil
+}
+
+// Install installs a verified package with the given grants (intersected with what it
+// requests; names outside the capability vocabulary are an error). Its dependencies must be
+// installed already (ErrMissingDependency); an installed extension is updated with Update, not
+// reinstalled (ErrAlreadyInstalled). To install several packages that depend on each other,
+// use a Txn.
+func (s *Store) Install(v *cairnpkg.Verified, grants []string) (*Change, error) {
+	t := s.Begin()
+	defer t.Abort()
+	c, err := t.Install(v, grants)
+	if err != nil {
+		return nil, err
+	}
+	return c, t.Commit()
+}
+
+// Diff returns what updating to v would change (capabilities added, removed and changed, and
+// the grants kept) without changing anything, so the CLI can show it before applying.
+func (s *Store) Diff(v *cairnpkg.Verified) (*Change, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	return s.diff(st, v, nil)
+}
+
+// Update replaces the installed version of v's extension with v (a newer or older version),
+// after checking the publisher key (it must be the installed version's key, or trusted:
+// ErrKeyChanged), v's dependencies, and that every installed dependent still accepts the new
+// version (ErrHasDependents). Grants afterwards are the old grants of capabilities whose scope
+// did not change, plus newGrants ∩ requested: an added or widened capability is granted only
+// if the caller passes it (after showing the user the Change). To update several extensions
+// that depend on each other, use a Txn.
+func (s *Store) Update(v *cairnpkg.Verified, newGrants []string) (*Change, error) {
+	t := s.Begin()
+	defer t.Abort()
+	c, err := t.Update(v, newGrants)
+	if err != nil {
+		return nil, err
+	}
+	return c, t.Commit()
+}
+
+func (s *Store) diff(st *state, v *cairnpkg.Verified, newGrants []string) (*Change, error) {
+	m := v.Manifest
+	r := st.Extensions[m.ID]
+	if r == nil {
+		return nil, fmt.Errorf("updating %s: %w", m.ID, ErrNotInstalled)
+	}
+	if sameVersion(r.Version, m.Version) {
+		return nil, fmt.Errorf("updating %s: %w at %s", m.ID, ErrAlreadyInstalled, r.Version)
+	}
+	if v.KeyID != r.KeyID && !v.KeyTrusted {
+		return nil, fmt.Errorf("updating %s: %w: %s was signed by key %s, %s by %s, which is not trusted", m.ID, ErrKeyChanged, r.Version, r.KeyID, m.Version, v.KeyID)
+	}
+	if err := checkGrantNames(newGrants); err != nil {
+		return nil, fmt.Errorf("updating %s: %w", m.ID, err)
+	}
+	old, err := s.manifest(m.ID, r)
+	if err != nil {
+		return nil, err
+	}
+	c := &Change{ID: m.ID, From: r.Version, To: m.Version}
+	c.Added, c.Removed, c.Changed = manifest.CapabilityDiff(old, m)
+	var grants []string
+	for _, g := range r.Grants {
+		if _, ok := m.Capabilities[g]; ok && !slices.Contains(c.Changed, g) {
+			grants = append(grants, g)
+		}
+	}
+	c.Grants = intersect(m, append(grants, newGrants...))
+	return c, nil
+}
+
+// Remove uninstalls id. It refuses while another installed extension depends on it
+// (ErrHasDependents, naming them) unless force is set.
+func (s *Store) Remove(id string, force bool) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.load()
+	if err != nil {
+		return err
+	}
+	if st.Extensions[id] == nil {
+		return fmt.Errorf("removing %s: %w", id, ErrNotInstalled)
+	}
+	if !force {
+		deps, err := s.dependents(st, id)
+		if err != nil {
+			return err
+		}
+		if len(deps) > 0 {
+			return fmt.Errorf("removing %s: %w: %s", id, ErrHasDependents, strings.Join(deps, ", "))
+		}
+	}
+	delete(st.Extensions, id)
+	if err := s.save(st); err != nil {
+		return fmt.Errorf("removing %s: %w", id, err)
+	}
+	if err := os.RemoveAll(filepath.Join(s.Dir, id)); err != nil {
+		return fmt.Errorf("removing %s: the store no longer lists it, but its files remain: %w", id, err)
+	}
+	return nil
+}
+
+// dependents lists "dev.x.y@1.0.0 (needs ^1)" for each installed extension depending on id.
+func (s *Store) dependents(st *state, id string) ([]string, error) {
+	var out []string
+	for _, other := range sortedIDs(st) {
+		if other == id {
+			continue
+		}
+		m, err := s.manifest(other, st.Extensions[other])
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range m.Dependencies {
+			if d.ID == id {
+				out = append(out, fmt.Sprintf("%s@%s (needs %s)", other, m.Version, d.Version))
+			}
+		}
+	}
+	return out, nil
+}
+
+// Grants returns the capabilities granted to id.
+func (s *Store) Grants(id string) ([]string, error) {
+	in, err := s.Get(id)
+	if err != nil {
+		return nil, err
+	}
+	return in.Grants, nil
+}
+
+// SetGrants replaces id's grants with caps ∩ requested. Names outside the capability
+// vocabulary are an error; known capabilities the extension did not request are dropped.
+func (s *Store) SetGrants(id string, caps []string) error {
+	if err := checkGrantNames(caps); err != nil {
+		return fmt.Errorf("granting %s: %w", id, err)
+	}
+	return s.editGrants(id, func(m *manifest.Manifest, _ []string) ([]string, error) {
+		return intersect(m, caps), nil
+	})
+}
+
+// Grant grants one capability; it must be one the manifest requested (ErrNotRequested).
+func (s *Store) Grant(id, capability string) error {
+	return s.editGrants(id, func(m *manifest.Manifest, have []string) ([]string, error) {
+		if _, ok := m.Capabilities[capability]; !ok {
+			return nil, fmt.Errorf("granting %s to %s: %w (it requests: %s)", capability, id, ErrNotRequested, strings.Join(requested(m), ", "))
+		}
+		return intersect(m, append(have, capability)), nil
+	})
+}
+
+// Revoke withdraws one capability; it must be one the manifest requested (ErrNotRequested).
+func (s *Store) Revoke(id, capability string) error {
+	return s.editGrants(id, func(m *manifest.Manifest, have []string) ([]string, error) {
+		if _, ok := m.Capabilities[capability]; !ok {
+			return nil, fmt.Errorf("revoking %s from %s: %w (it requests: %s)", capability, id, ErrNotRequested, strings.Join(requested(m), ", "))
+		}
+		return slices.DeleteFunc(slices.Clone(have), func(g string) bool { return g == capability }), nil
+	})
+}
+
+func (s *Store) editGrants(id string, f func(m *manifest.Manifest, have []string) ([]string, error)) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.load()
+	if err != nil {
+		return err
+	}
+	r := st.Extensions[id]
+	if r == nil {
+		return fmt.Errorf("%w: %s", ErrNotInstalled, id)
+	}
+	m, err := s.manifest(id, r)
+	if err != nil {
+		return err
+	}
+	g, err := f(m, r.Grants)
+	if err != nil {
+		return err
+	}
+	r.Grants = nonNil(g)
+	return s.save(st)
+}
+
+// Clean removes what a crash can leave behind: staging folders and version folders that
+// installed.json does not list. Do not call it while a Txn is open.
+func (s *Store) Clean() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.load()
+	if err != nil {
+		return err
+	}
+	ents, err := os.ReadDir(s.Dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		name := e.Name()
+		switch {
+		case strings.HasPrefix(name, stagePrefix):
+			os.RemoveAll(filepath.Join(s.Dir, name))
+		case e.IsDir() && !strings.HasPrefix(name, "."):
+			r := st.Extensions[name]
+			if r == nil {
+				os.RemoveAll(filepath.Join(s.Dir, name))
+				continue
+			}
+			vers, err := os.ReadDir(filepath.Join(s.Dir, name))
+			if err != nil {
+				return err
+			}
+			for _, v := range vers {
+				if v.Name() != r.Version {
+					os.RemoveAll(filepath.Join(s.Dir, name, v.Name()))
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// checkGrantNames refuses names outside the capability vocabulary (a typo must not pass
+// silently as "not requested").
+func checkGrantNames(caps []string) error {
+	for _, c := range caps {
+		if _, ok := manifest.Capabilities[c]; !ok {
+			return fmt.Errorf("unknown capability %q", c)
+		}
+	}
+	return nil
+}
+
+// intersect returns caps ∩ requested, sorted and deduplicated, never nil.
+func intersect(m *manifest.Manifest, caps []string) []string {
+	out := []string{}
+	for _, c := range caps {
+		if _, ok := m.Capabilities[c]; ok && !slices.Contains(out, c) {
+			out = append(out, c)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func requested(m *manifest.Manifest) []string {
+	out := make([]string, 0, len(m.Capabilities))
+	for c := range m.Capabilities {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func sortedIDs(st *state) []string {
+	ids := make([]string, 0, len(st.Extensions))
+	for id := range st.Extensions {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids
+}
+
+func sameVersion(a, b string) bool {
+	va, err1 := semver.NewVersion(a)
+	vb, err2 := semver.NewVersion(b)
+	if err1 != nil || err2 != nil {
+		return a == b
+	}
+	return va.Equal(vb)
+}
+
+// copyModule writes the package's module to path, checking its BLAKE3 against the manifest
+// again while copying (the package file could have changed since Verify).
+func copyModule(v *cairnpkg.Verified, path string, perm os.FileMode) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+	if err != nil {
+		return err
+	}
+	h := blake3.New()
+	_, err = io.Copy(io.MultiWriter(f, h), v.Module())
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != v.Manifest.Entry.BLAKE3 {
+		return fmt.Errorf("%w: module %s changed after verification (BLAKE3 %s, pinned %s)", cairnpkg.ErrHashMismatch, v.Manifest.Entry.File, got, v.Manifest.Entry.BLAKE3)
+	}
+	return nil
+}
+
+func writeFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
