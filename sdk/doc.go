@@ -14,13 +14,24 @@
 //     imports) for standard Go: input, output, errors, config, variables,
 //     logging, HTTP, kernel memory, calls to host functions, and the Export
 //     wrapper every export must use.
-//   - the Cairn host ABI (cairn:host/v1), to be built on pdk.CallHost: the
-//     capability-checked host functions described in DESIGN.md
-//     ("Extensions").
+//   - [github.com/cairnfs/cairn/sdk/cairn]: the Cairn host ABI
+//     (cairn:host/v1, schemas/hostabi/v1.md) on pdk.CallHost: typed,
+//     capability-checked host calls and handlers for stages, sidecars,
+//     loaders, queries and cairn_init.
+//
+// For authors, on the host side of go test:
+//
+//   - [github.com/cairnfs/cairn/sdk/exttest]: the conformance suite an
+//     extension runs in its own tests, in a plain Extism host with a fake
+//     Cairn host;
+//   - [github.com/cairnfs/cairn/sdk/scaffold]: new extension projects
+//     (`cairn ext new`).
 //
 // sdk/examples holds buildable guests; sdk/examples/countvowels reproduces
 // Extism's classic count_vowels plugin byte for byte and is the fixture of
-// the pdk tests. Packages under sdk must build for wasip1 and must not import
-// the host-side packages (core, host, cmd, extensions) or the Extism host
-// SDK; only host-side tests may.
+// the pdk tests. Guest packages under sdk (pdk, cairn, examples) must build
+// for wasip1 and must not import the host-side packages (core, host, cmd,
+// extensions) or the Extism host SDK. exttest and scaffold are host-side
+// (they import the Extism host SDK and schemas/manifest) but still nothing
+// from core or host.
 package sdk

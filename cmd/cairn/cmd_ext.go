@@ -1,0 +1,491 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/term"
+
+	"github.com/cairnfs/cairn/host/abi"
+	"github.com/cairnfs/cairn/registry"
+	"github.com/cairnfs/cairn/registry/cairnpkg"
+	"github.com/cairnfs/cairn/registry/extstore"
+	"github.com/cairnfs/cairn/registry/resolve"
+	"github.com/cairnfs/cairn/schemas/manifest"
+	"github.com/cairnfs/cairn/sdk/scaffold"
+)
+
+func init() {
+	register(command{name: "ext", summary: "create, build, test, install and manage extensions", run: runExt})
+}
+
+const extUsage = `usage: cairn ext COMMAND
+  new NAME                 scaffold an extension project in ./NAME
+  build [DIR]              compile the extension (wasm: GOOS=wasip1) and pack a signed .cairnpkg in DIR/dist
+  test [DIR]               run the extension's tests (its conformance suite)
+  install SRC              SRC: NAME[@VERSION] (from --registry), FILE.cairnpkg, URL, or a project DIR
+  update ID                install the newest release from --registry, showing the capability diff
+  list                     installed extensions and their grants
+  remove ID [--force]      uninstall (refused while others depend on it, unless --force)
+  grant ID CAP...          grant requested capabilities
+  revoke ID CAP...         revoke capabilities
+  run FILE.wasm FUNCTION   call any Extism plugin's export (--input, --input-file, --config k=v)
+flags: --registry URL|DIR ($CAIRN_REGISTRY), --yes (grant everything requested), --grant CAP,CAP, --json`
+
+// extEnv is the per-data-directory extension state: installed extensions, trusted publisher
+// keys, and this user's own publisher key.
+type extEnv struct {
+	store   *extstore.Store
+	keyring *cairnpkg.Keyring
+	keyPath string
+}
+
+func (a *app) extEnv() (*extEnv, error) {
+	dir := filepath.Join(a.home.Dir, "extensions")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	kr, err := cairnpkg.LoadKeyring(filepath.Join(a.home.Dir, "keys", "trusted.json"))
+	if err != nil {
+		return nil, err
+	}
+	return &extEnv{store: &extstore.Store{Dir: dir}, keyring: kr, keyPath: filepath.Join(a.home.Dir, "keys", "publisher.key")}, nil
+}
+
+// publisherKey loads this user's signing key, creating it (and trusting it) on first use.
+func (e *extEnv) publisherKey(stderr io.Writer) (ed25519.PrivateKey, error) {
+	key, err := cairnpkg.LoadPrivateKey(e.keyPath)
+	if err == nil {
+		return key, nil
+	}
+	if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(e.keyPath), 0o700); err != nil {
+		return nil, err
+	}
+	pub, priv, err := cairnpkg.GenerateKey()
+	if err != nil {
+		return nil, err
+	}
+	if err := cairnpkg.SavePrivateKey(e.keyPath, priv); err != nil {
+		return nil, err
+	}
+	if err := e.keyring.Add(pub, "this user's publisher key"); err != nil {
+		return nil, err
+	}
+	if err := e.keyring.Save(); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(stderr, "created publisher key %s at %s (trusted for installs on this machine)\n", cairnpkg.KeyID(pub), e.keyPath)
+	return priv, nil
+}
+
+type extFlags struct {
+	registry string
+	yes      bool
+	grant    string
+	json     bool
+	force    bool
+	input    string
+	inFile   string
+	config   []string
+	trustNew bool
+}
+
+func runExt(ctx context.Context, a *app, args []string) error {
+	fs := newFlags("ext", a)
+	var f extFlags
+	fs.StringVar(&f.registry, "registry", os.Getenv("CAIRN_REGISTRY"), "registry URL or folder")
+	fs.BoolVar(&f.yes, "yes", false, "grant every requested capability without asking")
+	fs.StringVar(&f.grant, "grant", "", "comma-separated capabilities to grant (default: ask, or none without a terminal)")
+	fs.BoolVar(&f.json, "json", false, "print JSON")
+	fs.BoolVar(&f.force, "force", false, "remove even when other extensions depend on it")
+	fs.StringVar(&f.input, "input", "", "run: input string")
+	fs.StringVar(&f.inFile, "input-file", "", "run: read the input from a file")
+	fs.BoolVar(&f.trustNew, "trust", false, "install: trust the package's publisher key if it is unknown")
+	fs.Func("config", "run: a config key=value for the plugin (repeatable)", func(v string) error { f.config = append(f.config, v); return nil })
+	fs.Usage = func() { fmt.Fprintln(a.stderr, extUsage) }
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return usagef("%s", extUsage)
+	}
+	arg := func(i int, what string) (string, error) {
+		if len(pos) <= i {
+			return "", usagef("cairn ext %s: missing %s", pos[0], what)
+		}
+		return pos[i], nil
+	}
+	dirArg := func() string {
+		if len(pos) > 1 {
+			return pos[1]
+		}
+		return "."
+	}
+	switch pos[0] {
+	case "new":
+		name, err := arg(1, "NAME")
+		if err != nil {
+			return err
+		}
+		if err := scaffold.Generate(name, filepath.Base(name)); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "created %s: cd %s && cairn ext build && cairn ext test && cairn ext install .\n", name, name)
+		return nil
+	case "build":
+		_, pkg, err := extBuild(ctx, a, dirArg())
+		if err != nil {
+			return err
+		}
+		if f.json {
+			return a.jsonLine(map[string]string{"package": pkg})
+		}
+		fmt.Fprintf(a.stdout, "built %s\n", pkg)
+		return nil
+	case "test":
+		cmd := exec.CommandContext(ctx, "go", "test", "./...")
+		cmd.Dir, cmd.Stdout, cmd.Stderr = dirArg(), a.stdout, a.stderr
+		if err := cmd.Run(); err != nil {
+			return fmt.Errorf("extension tests failed: %w", err)
+		}
+		return nil
+	case "run":
+		file, err := arg(1, "FILE.wasm")
+		if err != nil {
+			return err
+		}
+		fn, err := arg(2, "FUNCTION")
+		if err != nil {
+			return err
+		}
+		return extRun(ctx, a, file, fn, f)
+	}
+	env, err := a.extEnv()
+	if err != nil {
+		return err
+	}
+	switch pos[0] {
+	case "install":
+		src, err := arg(1, "NAME[@VERSION], FILE, URL or DIR")
+		if err != nil {
+			return err
+		}
+		return extInstall(ctx, a, env, src, f, false)
+	case "update":
+		id, err := arg(1, "ID")
+		if err != nil {
+			return err
+		}
+		return extInstall(ctx, a, env, id, f, true)
+	case "list":
+		list, err := env.store.List()
+		if err != nil {
+			return err
+		}
+		for _, x := range list {
+			if f.json {
+				if err := a.jsonLine(map[string]any{"id": x.ID, "version": x.Version, "kind": x.Manifest.Kind, "key_id": x.KeyID,
+					"requested": requestedCaps(x.Manifest), "granted": x.Grants, "path": x.Path}); err != nil {
+					return err
+				}
+				continue
+			}
+			fmt.Fprintf(a.stdout, "%-32s %-10s %-8s granted: %s\n", x.ID, x.Version, x.Manifest.Kind, orDash(strings.Join(x.Grants, ", ")))
+		}
+		if len(list) == 0 && !f.json {
+			fmt.Fprintln(a.stderr, "no extensions installed")
+		}
+		return nil
+	case "remove":
+		id, err := arg(1, "ID")
+		if err != nil {
+			return err
+		}
+		if err := env.store.Remove(id, f.force); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "removed %s\n", id)
+		return nil
+	case "grant", "revoke":
+		id, err := arg(1, "ID")
+		if err != nil {
+			return err
+		}
+		if len(pos) < 3 {
+			return usagef("cairn ext %s ID CAPABILITY...", pos[0])
+		}
+		for _, c := range pos[2:] {
+			if pos[0] == "grant" {
+				err = env.store.Grant(id, c)
+			} else {
+				err = env.store.Revoke(id, c)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		g, err := env.store.Grants(id)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "%s granted: %s\n", id, orDash(strings.Join(g, ", ")))
+		return nil
+	}
+	return usagef("unknown ext command %q\n%s", pos[0], extUsage)
+}
+
+func requestedCaps(m *manifest.Manifest) []string {
+	var out []string
+	for c := range m.Capabilities {
+		out = append(out, c)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// extBuild compiles the project in dir and packs it, signed with the user's publisher key.
+func extBuild(ctx context.Context, a *app, dir string) (*manifest.Manifest, string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, manifest.FileName))
+	if err != nil {
+		return nil, "", fmt.Errorf("reading the manifest: %w (is %s an extension project?)", err, dir)
+	}
+	m, err := manifest.Parse(b)
+	if err != nil {
+		return nil, "", err
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", m.Entry.File, ".")
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, a.stderr, a.stderr
+	cmd.Env = os.Environ()
+	if m.Kind == manifest.KindWASM {
+		cmd.Args = []string{"go", "build", "-trimpath", "-buildmode=c-shared", "-o", m.Entry.File, "."}
+		cmd.Env = append(cmd.Env, "GOOS=wasip1", "GOARCH=wasm")
+	}
+	if err := cmd.Run(); err != nil {
+		return nil, "", fmt.Errorf("compiling %s: %w", m.ID, err)
+	}
+	env, err := a.extEnv()
+	if err != nil {
+		return nil, "", err
+	}
+	key, err := env.publisherKey(a.stderr)
+	if err != nil {
+		return nil, "", err
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "dist"), 0o755); err != nil {
+		return nil, "", err
+	}
+	out := filepath.Join(dir, "dist", m.ID+"-"+m.Version+cairnpkg.Ext)
+	m, err = cairnpkg.PackFile(dir, key, out)
+	if err != nil {
+		return nil, "", fmt.Errorf("packing %s: %w", dir, err)
+	}
+	return m, out, nil
+}
+
+// extInstall installs (or updates) from a registry name, a package file or URL, or a project dir.
+func extInstall(ctx context.Context, a *app, env *extEnv, src string, f extFlags, update bool) error {
+	opts := cairnpkg.VerifyOptions{HostABI: abi.Version}
+	var verified []*cairnpkg.Verified
+	var cleanup []func() error
+	defer func() {
+		for _, c := range cleanup {
+			c()
+		}
+	}()
+	open := func(path string, allowUnknown bool) (*cairnpkg.Verified, error) {
+		pkg, fh, err := cairnpkg.OpenFile(path)
+		if err != nil {
+			return nil, err
+		}
+		cleanup = append(cleanup, fh.Close)
+		o := opts
+		o.AllowUnknownKey = allowUnknown
+		return cairnpkg.Verify(pkg, env.keyring, o)
+	}
+	if st, err := os.Stat(src); err == nil && !update {
+		path := src
+		if st.IsDir() { // a project: build and pack it first
+			_, p, err := extBuild(ctx, a, src)
+			if err != nil {
+				return err
+			}
+			path = p
+		}
+		v, err := open(path, f.trustNew)
+		if err != nil {
+			if errors.Is(err, cairnpkg.ErrUntrustedKey) {
+				return fmt.Errorf("%w (pass --trust to trust this publisher)", err)
+			}
+			return err
+		}
+		verified = append(verified, v)
+	} else {
+		if f.registry == "" {
+			return usagef("%s is not a file or folder; to install from a registry pass --registry URL (or set CAIRN_REGISTRY)", src)
+		}
+		client, err := registry.NewClient(f.registry)
+		if err != nil {
+			return err
+		}
+		idx, err := client.Index(ctx)
+		if err != nil {
+			return err
+		}
+		id, constraint, _ := strings.Cut(src, "@")
+		installed, err := env.store.Versions()
+		if err != nil {
+			return err
+		}
+		if update {
+			if _, ok := installed[id]; !ok {
+				return fmt.Errorf("%s is not installed", id)
+			}
+			delete(installed, id)
+		}
+		plan, err := resolve.Resolve(idx, []resolve.Request{{ID: id, Constraint: constraint}}, installed, resolve.Options{HostABI: abi.Version})
+		if err != nil {
+			return err
+		}
+		for _, step := range plan.Changes() {
+			dl, err := client.Fetch(ctx, step.ID, step.Release)
+			if err != nil {
+				return err
+			}
+			cleanup = append(cleanup, dl.Close)
+			v, err := cairnpkg.Verify(dl.Package, env.keyring, cairnpkg.VerifyOptions{HostABI: abi.Version, AllowUnknownKey: f.trustNew})
+			if err != nil {
+				if errors.Is(err, cairnpkg.ErrUntrustedKey) {
+					return fmt.Errorf("%w (pass --trust to trust this publisher)", err)
+				}
+				return err
+			}
+			verified = append(verified, v)
+		}
+		if len(verified) == 0 {
+			fmt.Fprintf(a.stdout, "%s is up to date\n", id)
+			return nil
+		}
+	}
+	txn := env.store.Begin()
+	for _, v := range verified {
+		m := v.Manifest
+		prev, _ := env.store.Get(m.ID)
+		if prev != nil {
+			ch, err := env.store.Diff(v)
+			if err != nil {
+				txn.Abort()
+				return err
+			}
+			fmt.Fprintf(a.stdout, "update %s %s → %s\n", m.ID, prev.Version, m.Version)
+			printDiff(a.stdout, ch)
+		} else {
+			fmt.Fprintf(a.stdout, "install %s %s (%s, signed by %s%s)\n", m.ID, m.Version, m.Kind, v.KeyID, map[bool]string{true: "", false: ", newly trusted"}[v.KeyTrusted])
+			for _, c := range v.Capabilities {
+				fmt.Fprintf(a.stdout, "  requests %-16s %s%s\n", c.Name, c.Description, scopeText(c.Scope))
+			}
+		}
+		grants, err := chooseGrants(a, f, v)
+		if err != nil {
+			txn.Abort()
+			return err
+		}
+		if prev != nil {
+			_, err = txn.Update(v, grants)
+		} else {
+			_, err = txn.Install(v, grants)
+		}
+		if err != nil {
+			txn.Abort()
+			return err
+		}
+	}
+	if err := txn.Commit(); err != nil {
+		return err
+	}
+	for _, v := range verified {
+		if !v.KeyTrusted && f.trustNew {
+			env.keyring.Add(v.Signature.PublicKey, "trusted at install of "+v.Manifest.ID)
+			env.keyring.Save()
+		}
+		g, _ := env.store.Grants(v.Manifest.ID)
+		if f.json {
+			a.jsonLine(map[string]any{"id": v.Manifest.ID, "version": v.Manifest.Version, "granted": g})
+		} else {
+			fmt.Fprintf(a.stdout, "installed %s %s; granted: %s\n", v.Manifest.ID, v.Manifest.Version, orDash(strings.Join(g, ", ")))
+		}
+	}
+	return nil
+}
+
+func scopeText(s manifest.Scope) string {
+	var parts []string
+	for _, p := range []struct {
+		k string
+		v []string
+	}{{"locations", s.Locations}, {"globs", s.Globs}, {"kinds", s.Kinds}, {"types", s.Types}, {"hosts", s.Hosts}} {
+		if len(p.v) > 0 {
+			parts = append(parts, p.k+"="+strings.Join(p.v, ","))
+		}
+	}
+	if s.Namespace != "" {
+		parts = append(parts, "namespace="+s.Namespace)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " [" + strings.Join(parts, " ") + "]"
+}
+
+func printDiff(w io.Writer, ch *extstore.Change) {
+	if len(ch.Added)+len(ch.Removed)+len(ch.Changed) == 0 {
+		fmt.Fprintln(w, "  capabilities unchanged")
+	}
+	for _, c := range ch.Added {
+		fmt.Fprintf(w, "  + %s (new: not granted unless you grant it)\n", c)
+	}
+	for _, c := range ch.Changed {
+		fmt.Fprintf(w, "  ~ %s (scope changed: grant it again to keep it)\n", c)
+	}
+	for _, c := range ch.Removed {
+		fmt.Fprintf(w, "  - %s\n", c)
+	}
+}
+
+// chooseGrants decides what to grant: --yes (all requested), --grant LIST, a prompt on a
+// terminal, or nothing.
+func chooseGrants(a *app, f extFlags, v *cairnpkg.Verified) ([]string, error) {
+	var all []string
+	for _, c := range v.Capabilities {
+		all = append(all, c.Name)
+	}
+	switch {
+	case f.yes:
+		return all, nil
+	case f.grant != "":
+		return strings.Split(f.grant, ","), nil
+	case len(all) == 0:
+		return nil, nil
+	}
+	if fh, ok := a.stdout.(*os.File); ok && term.IsTerminal(int(os.Stdin.Fd())) && term.IsTerminal(int(fh.Fd())) {
+		fmt.Fprintf(a.stdout, "grant %s to %s? [y/N] ", strings.Join(all, ", "), v.Manifest.ID)
+		line, _ := bufio.NewReader(os.Stdin).ReadString('\n')
+		if strings.HasPrefix(strings.ToLower(strings.TrimSpace(line)), "y") {
+			return all, nil
+		}
+	}
+	fmt.Fprintf(a.stderr, "granting nothing to %s (use --yes, --grant, or `cairn ext grant`)\n", v.Manifest.ID)
+	return nil, nil
+}

@@ -1,0 +1,25 @@
+// Package host is Cairn's extension host: it loads extensions, enforces their manifests,
+// capabilities and limits, and serves the host ABI on top of the kernel.
+//
+// Host wires the parts together:
+//
+//   - host/capability: requested ∩ granted capabilities and their scopes;
+//   - host/datafs: the read-only /data tree of exactly the granted files;
+//   - host/abi: the host ABI v1 dispatcher (cairn:host/v1 call), with capability checks, audit
+//     of denials and a rate limit per extension;
+//   - host/backend: the ABI's backends on the library's SQLite store, sidecar folder, event bus
+//     and jobs;
+//   - host/wasm: the WASM runtime (Extism on wazero) with its compilation cache and instance pools;
+//   - host/ext: the Extension handle (deadlines, output cap, fault counting, disabling);
+//   - host/modules: the registry of stages, loaders and sidecar generators of every kind.
+//
+// Loading a WASM extension (Host.Load) checks, in order: the manifest is valid and of kind wasm;
+// the ABI range admits this host's ABI (else an error naming both sides and which is too old);
+// the module's BLAKE3 matches the manifest; the user's grant intersects with the request; the
+// config is a JSON object. Then it compiles (or loads from cache) the module, mounts the granted
+// files, creates the first instance (every import must resolve; cairn_init runs), and registers
+// the extension's stages, loaders and sidecar generators, failing loudly on a duplicate id.
+//
+// Process (go-plugin) extensions will load through the same steps with an ext.Runner that talks
+// to the child process and serves host calls with the same abi.Dispatcher.
+package host

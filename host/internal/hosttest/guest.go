@@ -1,0 +1,108 @@
+package hosttest
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	tmpOnce sync.Once
+	tmpDir  string
+	tmpErr  error
+
+	mu     sync.Mutex
+	guests = map[string]*guestBuild{}
+)
+
+type guestBuild struct {
+	once sync.Once
+	wasm []byte
+	err  error
+}
+
+// Main runs a test binary's tests and removes what the helpers built. Use it as
+//
+//	func TestMain(m *testing.M) { os.Exit(hosttest.Main(m)) }
+func Main(m *testing.M) int {
+	code := m.Run()
+	if tmpDir != "" {
+		os.RemoveAll(tmpDir)
+	}
+	return code
+}
+
+// TempDir is one directory per test binary (removed by Main), for what is worth sharing between
+// tests: built guests and the wasm compilation cache.
+func TempDir(tb testing.TB) string {
+	tb.Helper()
+	tmpOnce.Do(func() { tmpDir, tmpErr = os.MkdirTemp("", "cairn-host-test-") })
+	if tmpErr != nil {
+		tb.Fatal(tmpErr)
+	}
+	return tmpDir
+}
+
+// CacheDir is the wasm compilation cache shared by a test binary's tests, so each guest is
+// compiled once per binary.
+func CacheDir(tb testing.TB) string { return filepath.Join(TempDir(tb), "wasm-cache") }
+
+// Guest builds the test guest host/testdata/guests/<name> with the standard toolchain
+// (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared), once per test binary, and returns the module.
+func Guest(tb testing.TB, name string) []byte {
+	tb.Helper()
+	mu.Lock()
+	g, ok := guests[name]
+	if !ok {
+		g = &guestBuild{}
+		guests[name] = g
+	}
+	mu.Unlock()
+	g.once.Do(func() {
+		root, err := moduleRoot()
+		if err != nil {
+			g.err = err
+			return
+		}
+		out := filepath.Join(TempDir(tb), name+".wasm")
+		start := time.Now()
+		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", out, "./host/testdata/guests/"+name)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+		if b, err := cmd.CombinedOutput(); err != nil {
+			g.err = fmt.Errorf("building guest %s: %v\n%s", name, err, b)
+			return
+		}
+		g.wasm, g.err = os.ReadFile(out)
+		fmt.Fprintf(os.Stderr, "hosttest: built guest %s (%d bytes) in %v\n", name, len(g.wasm), time.Since(start).Round(time.Millisecond))
+	})
+	if g.err != nil {
+		tb.Fatal(g.err)
+	}
+	return g.wasm
+}
+
+// GuestPath is Guest, returning the module's file.
+func GuestPath(tb testing.TB, name string) string {
+	tb.Helper()
+	Guest(tb, name)
+	return filepath.Join(TempDir(tb), name+".wasm")
+}
+
+// moduleRoot finds the directory of go.mod above the working directory.
+func moduleRoot() (string, error) {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	if err != nil {
+		return "", fmt.Errorf("locating the module root: %w", err)
+	}
+	gomod := strings.TrimSpace(string(out))
+	if gomod == "" || gomod == os.DevNull {
+		return "", fmt.Errorf("not inside a Go module")
+	}
+	return filepath.Dir(gomod), nil
+}
