@@ -258,6 +258,10 @@ func requestedCaps(m *manifest.Manifest) []string {
 
 // extBuild compiles the project in dir and packs it, signed with the user's publisher key.
 func extBuild(ctx context.Context, a *app, dir string) (*manifest.Manifest, string, error) {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, "", err
+	}
 	b, err := os.ReadFile(filepath.Join(dir, manifest.FileName))
 	if err != nil {
 		return nil, "", fmt.Errorf("reading the manifest: %w (is %s an extension project?)", err, dir)
