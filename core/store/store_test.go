@@ -164,3 +164,33 @@ func TestLocationConfigRoundTrip(t *testing.T) {
 		t.Fatalf("location read back as %+v", l)
 	}
 }
+
+func TestEnsureModel(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	cols := []ModelColumn{{Name: "content_uuid", Type: "uuid", Index: true}, {Name: "score", Type: "real", Nullable: true}}
+	table, err := s.EnsureModel(ctx, "dev.cairn.photos", "faces", cols)
+	if err != nil || table != "ext_dev_cairn_photos__faces" {
+		t.Fatalf("EnsureModel = %q, %v", table, err)
+	}
+	if _, err := s.SQL().Exec(`INSERT INTO `+table+` (content_uuid, score) VALUES ('u', 0.5)`); err != nil {
+		t.Fatal(err)
+	}
+	// A later version adds a column; the row survives.
+	if _, err := s.EnsureModel(ctx, "dev.cairn.photos", "faces", append(cols, ModelColumn{Name: "person", Type: "text"})); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	var person string
+	if err := s.SQL().QueryRow(`SELECT count(*), max(person) FROM ` + table).Scan(&n, &person); err != nil || n != 1 || person != "" {
+		t.Fatalf("after adding a column: %d rows, person %q, %v", n, person, err)
+	}
+	for _, bad := range []ModelColumn{{Name: "x; DROP TABLE entries", Type: "text"}, {Name: "ok", Type: "varchar"}, {Name: "id", Type: "integer"}} {
+		if _, err := s.EnsureModel(ctx, "dev.x.y", "m", []ModelColumn{bad}); err == nil {
+			t.Errorf("column %+v accepted", bad)
+		}
+	}
+	if _, err := s.EnsureModel(ctx, "dev.x.y", "Robert'); DROP", nil); err == nil {
+		t.Error("bad model name accepted")
+	}
+}
