@@ -72,7 +72,7 @@ func runBench(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	stamp := filepath.Join(root, ".cairn-bench")
-	want := fmt.Sprintf("files=%d seed=%d", *files, *seed)
+	want := fmt.Sprintf("files=%d seed=%d treegen=%d", *files, *seed, treegen.Version)
 	if b, err := os.ReadFile(stamp); err == nil && strings.TrimSpace(string(b)) == want {
 		fmt.Fprintf(a.stderr, "reusing the tree in %s\n", root)
 	} else {

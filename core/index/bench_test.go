@@ -27,7 +27,7 @@ var treeOnce sync.Map
 
 func benchTree(b *testing.B) string {
 	n := benchFiles()
-	dir := filepath.Join(os.TempDir(), "cairn-bench-"+strconv.Itoa(n))
+	dir := filepath.Join(os.TempDir(), "cairn-bench-v"+strconv.Itoa(treegen.Version)+"-"+strconv.Itoa(n))
 	once, _ := treeOnce.LoadOrStore(dir, &sync.Once{})
 	once.(*sync.Once).Do(func() {
 		if _, err := os.Stat(filepath.Join(dir, ".done")); err == nil {

@@ -1,9 +1,3 @@
-// Package treegen generates deterministic, home-folder-like trees for benchmarks: the same
-// options always give the same paths, sizes, bytes and mtimes. Areas (src, Documents,
-// Pictures/YYYY/MM, Music/Artist/Album, Mail, Downloads, .config, backup), lognormal files per
-// directory and file sizes, fan-out shrinking with depth, ~5% duplicate contents and ~0.5% empty
-// files. Sizes are small by default (median ~1.5 KB) so a million files fit in a few GiB.
-// No name it makes is on Cairn's default ignore lists, so find, fd -HI and cairn see the same tree.
 package treegen
 
 import (
@@ -13,257 +7,284 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strconv"
 	"sync"
-	"time"
+	"sync/atomic"
 
-	"github.com/cairnfs/cairn/internal/par"
+	"golang.org/x/sys/unix"
 )
 
-// Options shape a tree.
+// Version identifies the generator's output: it changes whenever the same Options would give a
+// different tree.
+const Version = 2
+
+// Options shape a tree. The zero value of each field means its default.
 type Options struct {
-	Files         int
-	Seed          uint64
-	SizeScale     float64 // multiplies every size (default 1)
-	DupFraction   float64 // default 0.05
-	EmptyFraction float64 // default 0.005
-	Workers       int     // parallel writers (default 8)
+	// Files is the number of regular files (symlinks come on top).
+	Files int
+	// Seed selects the tree; the same Options give the same tree.
+	Seed uint64
+	// SizeScale multiplies every file size and size cap (default 1: median ~1.6 KB, at most
+	// 512 KiB). The floors that keep distinct files distinct (32 bytes of text, or the magic plus
+	// 16 bytes) are not scaled.
+	SizeScale float64
+	// DupFraction is the chance that a file copies an earlier file's content (default 0.05;
+	// negative for none). EmptyFraction is the chance that a file is empty (default 0.005;
+	// negative for none).
+	DupFraction, EmptyFraction float64
+	// Workers is the number of parallel writers (default 4). It does not change the tree.
+	Workers int
+	// Symlinks adds about 0.1% symlinks (four on average in smaller trees): to files, to
+	// directories, dangling ones, and one loop (see the package documentation).
+	Symlinks bool
 }
 
-// Stats describe a generated tree.
+// Stats describe a tree. Dirs counts directories below the root (not the root itself).
 type Stats struct {
-	Files, Dirs, Duplicates, Empty int
-	Bytes                          int64
+	Files, Dirs, Symlinks int
+	// Bytes is the total size of the regular files.
+	Bytes int64
+	// Duplicates counts non-empty files whose bytes equal an earlier file's; distinct originals
+	// never coincide, so the files hold Files-Empty-Duplicates distinct non-empty contents.
+	// Empty counts empty files.
+	Duplicates, Empty int
+	// Hidden counts the files that the "hidden" ignore rule set would skip: those with a name
+	// starting with '.' or below such a directory. No other ignore rule skips anything.
+	Hidden int
 }
 
-type file struct {
-	path  string
-	size  int64
-	seed  uint64
-	mtime int64
-}
+const defaultWorkers = 4
 
-type rng struct{ s uint64 }
-
-func (r *rng) u64() uint64 {
-	r.s += 0x9e3779b97f4a7c15
-	z := r.s
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-func (r *rng) intn(n int) int { return int(r.u64() % uint64(n)) }
-func (r *rng) f64() float64   { return float64(r.u64()>>11) / (1 << 53) }
-func (r *rng) lognorm(median, sigma float64) float64 {
-	u1, u2 := max(r.f64(), 1e-300), r.f64()
-	return median * math.Exp(sigma*math.Sqrt(-2*math.Log(u1))*math.Cos(2*math.Pi*u2))
-}
-
-var syllables = []string{"ka", "lo", "mi", "ne", "ru", "sa", "to", "vi", "ze", "pa", "do", "fe", "gu", "ha", "ji", "qu", "we", "xo", "yu", "bo"}
-
-func word(r *rng) string {
-	n := 2 + r.intn(3)
-	b := make([]byte, 0, 8)
-	for i := 0; i < n; i++ {
-		b = append(b, syllables[r.intn(len(syllables))]...)
+func (o Options) normalize() (Options, error) {
+	if o.Files < 0 {
+		return o, fmt.Errorf("treegen: Files is %d", o.Files)
 	}
-	return string(b)
-}
-
-type area struct {
-	root  string
-	share float64
-	exts  []string
-}
-
-var areas = []area{
-	{"src", 0.30, []string{".go", ".py", ".js", ".ts", ".json", ".md", ".c", ".h", ".rs", ".html", ".css", ".sh", ""}},
-	{"Documents", 0.15, []string{".pdf", ".docx", ".xlsx", ".txt", ".md", ".csv", ".odt", ".pptx"}},
-	{"Pictures", 0.15, []string{".jpg", ".JPG", ".png", ".heic", ".gif", ".webp", ".mov"}},
-	{"Music", 0.08, []string{".mp3", ".flac", ".ogg", ".jpg"}},
-	{"Mail", 0.10, []string{".eml"}},
-	{"Downloads", 0.07, []string{".zip", ".pdf", ".tgz", ".jpg", ".deb", ".txt"}},
-	{".config", 0.05, []string{".json", ".conf", ".toml", ".ini", ".yaml", ""}},
-	{"backup", 0.10, []string{".jpg", ".pdf", ".docx", ".txt", ".json", ".tgz"}},
-}
-
-// plan lays out the tree without touching the disk.
-func plan(o Options) ([]string, []file, Stats) {
-	r := rng{s: o.Seed*0x2545F4914F6CDD1D + 1}
-	var dirs []string
-	var files []file
-	var st Stats
-	seen := map[string]bool{}
-	base := time.Date(2016, 1, 1, 0, 0, 0, 0, time.UTC).Unix()
-	remaining := o.Files
-	for ai, a := range areas {
-		target := int(math.Round(a.share * float64(o.Files)))
-		if ai == len(areas)-1 || target > remaining {
-			target = remaining
-		}
-		remaining -= target
-		type qd struct {
-			path  string
-			depth int
-		}
-		queue := []qd{{a.root, 0}}
-		dirs = append(dirs, a.root)
-		placed := 0
-		for placed < target {
-			if len(queue) == 0 {
-				p := a.root + "/" + word(&r) + strconv.Itoa(r.intn(1000))
-				if !seen[p] {
-					seen[p] = true
-					dirs = append(dirs, p)
-					queue = append(queue, qd{p, 1})
-				}
-				continue
-			}
-			d := queue[0]
-			queue = queue[1:]
-			k := min(int(r.lognorm(8, 1.0)), target-placed)
-			if d.depth == 0 {
-				k = min(k, 3)
-			}
-			for i := 0; i < k; i++ {
-				ext := a.exts[r.intn(len(a.exts))]
-				size := int64(min(r.lognorm(1500, 1.4)*o.SizeScale, 512<<10))
-				f := file{size: max(size, 1), seed: r.u64(), mtime: base + int64(r.f64()*3e8)}
-				switch {
-				case r.f64() < o.EmptyFraction:
-					f.size = 0
-					st.Empty++
-				case len(files) > 10 && r.f64() < o.DupFraction:
-					src := files[r.intn(len(files))]
-					if src.size > 0 {
-						f.size, f.seed = src.size, src.seed
-						st.Duplicates++
-					}
-				}
-				name := word(&r) + ext
-				if seen[d.path+"/"+name] {
-					name = strconv.Itoa(len(files)) + "_" + name
-				}
-				f.path = d.path + "/" + name
-				seen[f.path] = true
-				files = append(files, f)
-				st.Bytes += f.size
-			}
-			placed += k
-			if d.depth < 9 {
-				sub := int(r.lognorm(2.2*math.Pow(0.72, float64(d.depth)), 0.7))
-				if d.depth == 0 {
-					sub = 3 + r.intn(8)
-				}
-				for j := 0; j < sub; j++ {
-					p := d.path + "/" + word(&r)
-					if seen[p] {
-						continue
-					}
-					seen[p] = true
-					dirs = append(dirs, p)
-					queue = append(queue, qd{p, d.depth + 1})
-				}
-			}
-		}
-	}
-	st.Files, st.Dirs = len(files), len(dirs)
-	return dirs, files, st
-}
-
-func (o *Options) defaults() {
 	if o.SizeScale == 0 {
 		o.SizeScale = 1
 	}
-	if o.DupFraction == 0 {
-		o.DupFraction = 0.05
+	if !(o.SizeScale > 0) || math.IsInf(o.SizeScale, 0) {
+		return o, fmt.Errorf("treegen: SizeScale is %v", o.SizeScale)
 	}
-	if o.EmptyFraction == 0 {
-		o.EmptyFraction = 0.005
+	for _, f := range []struct {
+		p   *float64
+		def float64
+	}{{&o.DupFraction, 0.05}, {&o.EmptyFraction, 0.005}} {
+		switch {
+		case *f.p == 0:
+			*f.p = f.def
+		case *f.p < 0:
+			*f.p = 0
+		case *f.p > 1 || math.IsNaN(*f.p):
+			return o, fmt.Errorf("treegen: fraction %v is not in [0, 1]", *f.p)
+		}
 	}
 	if o.Workers <= 0 {
-		o.Workers = 8
+		o.Workers = defaultWorkers
 	}
+	return o, nil
 }
 
-// Plan reports what Generate would write.
-func Plan(o Options) Stats {
-	o.defaults()
-	_, _, st := plan(o)
-	return st
+// Plan reports what Generate would write with these options, without touching the disk.
+func Plan(opts Options) (Stats, error) {
+	o, err := opts.normalize()
+	if err != nil {
+		return Stats{}, err
+	}
+	p := &planner{o: o}
+	err = p.run(context.Background())
+	return p.st, err
 }
 
-// Generate writes the tree into dir, which must be empty or absent. progress (may be nil) is
-// called with files written so far.
-func Generate(ctx context.Context, dir string, o Options, progress func(done, total int)) (Stats, error) {
-	o.defaults()
+// Generate writes the tree described by opts into dir, which must be empty or absent, and
+// returns its statistics (equal to Plan's). progress, if not nil, is called with the number of
+// files written so far and opts.Files, from one goroutine at a time, with done never
+// decreasing and finally equal to total. On an error or when ctx is cancelled, Generate stops
+// and returns the error (ctx.Err() for a cancellation) and leaves a partial tree for the caller
+// to remove.
+func Generate(ctx context.Context, dir string, opts Options, progress func(done, total int)) (Stats, error) {
+	o, err := opts.normalize()
+	if err != nil {
+		return Stats{}, err
+	}
 	if ents, err := os.ReadDir(dir); err == nil && len(ents) > 0 {
 		return Stats{}, fmt.Errorf("treegen: %s is not empty", dir)
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return Stats{}, fmt.Errorf("treegen: %w", err)
 	}
-	dirs, files, st := plan(o)
-	for _, d := range dirs {
-		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return st, fmt.Errorf("treegen: %w", err)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return Stats{}, fmt.Errorf("treegen: %w", err)
+	}
+	root, err := filepath.Abs(dir)
+	if err != nil {
+		return Stats{}, fmt.Errorf("treegen: %w", err)
+	}
+	parent := ctx
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+
+	var (
+		done     atomic.Int64
+		progMu   sync.Mutex
+		reported int64
+		step     = int64(max(o.Files/200, 500))
+	)
+	report := func(n int64) {
+		progMu.Lock()
+		defer progMu.Unlock()
+		if n > reported {
+			reported = n
+			progress(int(n), o.Files)
 		}
 	}
-	var mu sync.Mutex
-	var firstErr error
-	done := 0
-	bufs := make([][]byte, o.Workers)
-	for w := range bufs {
-		bufs[w] = make([]byte, 0, 64<<10)
+
+	batches := make(chan *batch, 4*o.Workers)
+	var wg sync.WaitGroup
+	for w := 0; w < o.Workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 0, 64<<10)
+			for b := range batches {
+				if ctx.Err() != nil {
+					continue // drain
+				}
+				if err := writeBatch(ctx, root, b, &buf); err != nil {
+					cancel(err)
+					continue
+				}
+				n := done.Add(int64(len(b.files)))
+				if progress != nil && n/step != (n-int64(len(b.files)))/step {
+					report(n)
+				}
+			}
+		}()
 	}
-	ctxErr := par.Each(ctx, len(files), o.Workers, func(w, i int) {
-		err := write(filepath.Join(dir, files[i].path), &files[i], &bufs[w])
-		mu.Lock()
-		defer mu.Unlock()
-		if err != nil && firstErr == nil {
-			firstErr = err
+	p := &planner{o: o}
+	p.mkdir = func(rel string) error {
+		if err := os.Mkdir(filepath.Join(root, rel), 0o755); err != nil {
+			return fmt.Errorf("treegen: %w", err)
 		}
-		done++
-		if progress != nil && done%1000 == 0 {
-			progress(done, len(files))
+		return nil
+	}
+	p.emit = func(b *batch) error {
+		select {
+		case batches <- b:
+			return nil
+		case <-ctx.Done():
+			return context.Cause(ctx)
 		}
-	})
-	if firstErr != nil {
-		return st, firstErr
 	}
-	if ctxErr != nil {
-		return st, ctxErr
+	planErr := p.run(ctx)
+	if planErr != nil {
+		cancel(planErr)
 	}
-	// directory mtimes last, deepest first, so writing files does not disturb them
-	for i := len(dirs) - 1; i >= 0; i-- {
-		t := time.Unix(1600000000+int64(i), 0)
-		os.Chtimes(filepath.Join(dir, dirs[i]), t, t)
+	close(batches)
+	wg.Wait()
+	if err := parent.Err(); err != nil {
+		return p.st, err
 	}
-	return st, nil
+	if err := context.Cause(ctx); err != nil {
+		return p.st, err
+	}
+	// Directory mtimes last, as creating entries changed them: each directory gets its newest
+	// direct file's mtime (2015-01-01 if it has none), the root the newest of all.
+	newest := baseTime
+	for i := range p.dirs {
+		newest = max(newest, p.dirs[i].mtime)
+	}
+	for i := range p.dirs {
+		if err := setTime(-1, filepath.Join(root, p.dirs[i].path), p.dirs[i].mtime, 0); err != nil {
+			return p.st, err
+		}
+	}
+	if err := setTime(-1, root, newest, 0); err != nil {
+		return p.st, err
+	}
+	if progress != nil {
+		report(int64(o.Files))
+	}
+	return p.st, nil
 }
 
-func write(p string, f *file, buf *[]byte) error {
-	fh, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("treegen: %w", err)
+func setTime(dirfd int, name string, t int64, flags int) error {
+	if dirfd < 0 {
+		dirfd = unix.AT_FDCWD
 	}
-	r := rng{s: f.seed}
-	left := f.size
-	for left > 0 {
-		n := min(left, int64(cap(*buf)))
-		b := (*buf)[:0]
-		for int64(len(b)) < n {
-			v := r.u64()
-			b = append(b, byte(v), byte(v>>8), byte(v>>16), byte(v>>24), byte(v>>32), byte(v>>40), byte(v>>48), byte(v>>56))
+	ts := []unix.Timespec{{Sec: t}, {Sec: t}}
+	if err := unix.UtimesNanoAt(dirfd, name, ts, flags); err != nil {
+		return fmt.Errorf("treegen: setting the mtime of %s: %w", name, err)
+	}
+	return nil
+}
+
+// writeBatch creates a batch's subdirectories, files and symlinks, relative to their directory's
+// descriptor, once the directory exists.
+func writeBatch(ctx context.Context, root string, b *batch, buf *[]byte) error {
+	if b.ready != nil {
+		// Made by a batch taken from the queue earlier, which is running or done: no cycle.
+		select {
+		case <-b.ready:
+		case <-ctx.Done():
+			return context.Cause(ctx)
 		}
-		if _, err := fh.Write(b[:n]); err != nil {
-			fh.Close()
-			return fmt.Errorf("treegen: %w", err)
+	}
+	dpath := filepath.Join(root, b.dir)
+	dfd, err := unix.Open(dpath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("treegen: opening %s: %w", dpath, err)
+	}
+	defer unix.Close(dfd)
+	for _, s := range b.subdirs {
+		if err := unix.Mkdirat(dfd, s.name, 0o755); err != nil {
+			return fmt.Errorf("treegen: creating %s: %w", filepath.Join(dpath, s.name), err)
+		}
+		close(s.ready)
+	}
+	for i := range b.files {
+		if err := writeFile(dfd, &b.files[i], buf); err != nil {
+			return fmt.Errorf("treegen: writing %s: %w", filepath.Join(dpath, b.files[i].name), err)
+		}
+	}
+	for _, l := range b.links {
+		if err := unix.Symlinkat(l.target, dfd, l.name); err != nil {
+			return fmt.Errorf("treegen: symlink %s: %w", filepath.Join(dpath, l.name), err)
+		}
+		if err := setTime(dfd, l.name, l.mtime, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeFile(dfd int, f *fileSpec, buf *[]byte) error {
+	fd, err := unix.Openat(dfd, f.name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o644)
+	if err != nil {
+		return err
+	}
+	g := newGen(f.seed, f.class, f.ext)
+	for left := f.size; left > 0; {
+		n := min(left, chunkSize)
+		if int64(cap(*buf)) < n {
+			*buf = make([]byte, 0, n)
+		}
+		b := (*buf)[:n]
+		g.next(b)
+		for len(b) > 0 {
+			w, err := unix.Write(fd, b)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil {
+				unix.Close(fd)
+				return err
+			}
+			b = b[w:]
 		}
 		left -= n
 	}
-	if err := fh.Close(); err != nil {
-		return fmt.Errorf("treegen: %w", err)
+	// mtime before close (close does not change it)
+	if err := unix.UtimesNanoAt(dfd, f.name, []unix.Timespec{{Sec: f.mtime}, {Sec: f.mtime}}, 0); err != nil {
+		unix.Close(fd)
+		return err
 	}
-	t := time.Unix(f.mtime, 0)
-	return os.Chtimes(p, t, t)
+	return unix.Close(fd)
 }
