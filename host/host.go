@@ -218,6 +218,12 @@ func (h *Host) Load(ctx context.Context, s Spec) (*Extension, error) {
 	if err := json.Unmarshal(config, &obj); err != nil || obj == nil {
 		return nil, fmt.Errorf("loading extension %s: config must be a JSON object", m.ID)
 	}
+	if err := validateConfig(m, config); err != nil {
+		return nil, fmt.Errorf("loading extension %s: %w", m.ID, err)
+	}
+	if _, err := h.ensureModels(ctx, m, caps); err != nil {
+		return nil, fmt.Errorf("loading extension %s: %w", m.ID, err)
+	}
 	log := h.log.With("extension", m.ID)
 
 	var files *datafs.FS

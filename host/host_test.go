@@ -364,6 +364,37 @@ func TestLoadChecks(t *testing.T) {
 		t.Errorf("missing export: %v", err)
 	}
 
+	// Config is validated against the manifest's JSON Schema.
+	m = manifestFor("dev.test.config", nil)
+	m.Config = map[string]any{"type": "object", "properties": map[string]any{"min": map[string]any{"type": "integer", "minimum": 1}},
+		"additionalProperties": false}
+	loadCfg := func(cfg string) error {
+		_, err := w.h.Load(ctx, host.Spec{Manifest: m, Wasm: hosttest.Guest(t, "hostile"), Config: json.RawMessage(cfg)})
+		return err
+	}
+	if err := loadCfg(`{"min": 0}`); err == nil || !strings.Contains(err.Error(), "does not match its schema") {
+		t.Errorf("config below its schema's minimum: %v", err)
+	}
+	if err := loadCfg(`{"mni": 3}`); err == nil {
+		t.Error("config with an unknown key accepted")
+	}
+	if err := loadCfg(`{"min": 3}`); err != nil {
+		t.Errorf("valid config: %v", err)
+	}
+	// Owned models: tables created by the kernel, only with models.own granted.
+	m = manifestFor("dev.test.models", nil)
+	m.Models = []manifest.Model{{Name: "faces", Columns: []manifest.Column{{Name: "box", Type: "text"}, {Name: "score", Type: "real", Index: true}}}}
+	m.Capabilities = map[string]manifest.Scope{"models.own": {}}
+	if _, err := w.h.Load(ctx, host.Spec{Manifest: m, Wasm: hosttest.Guest(t, "hostile"), Grant: capability.Grant{}}); err == nil || !strings.Contains(err.Error(), "models.own is not granted") {
+		t.Errorf("models without the grant: %v", err)
+	}
+	if _, err := w.h.Load(ctx, host.Spec{Manifest: m, Wasm: hosttest.Guest(t, "hostile"), Grant: capability.Grant{"models.own": {}}}); err != nil {
+		t.Fatalf("models with the grant: %v", err)
+	}
+	if _, err := w.lib.Store.SQL().Exec(`INSERT INTO ext_dev_test_models__faces (box, score) VALUES ('1,2,3,4', 0.9)`); err != nil {
+		t.Errorf("the model's table: %v", err)
+	}
+
 	// Host.Dispatch: the entry point a go-plugin host serves host calls through.
 	req := []byte(`{"fn":"kv.set","args":{"key":"k","value":"AA=="}}`)
 	if got := string(w.h.Dispatch(ctx, "dev.test.good", req)); got != `{"ok":null}` {
