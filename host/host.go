@@ -172,7 +172,8 @@ func CheckABI(m *manifest.Manifest) error {
 	return fmt.Errorf("%w: extension %s needs host ABI %s; this cairn provides %s: upgrade the extension", ErrABIMismatch, m.ID, m.ABI, abi.Version)
 }
 
-// Load loads a WASM extension (see the package doc for the checks) and registers its modules.
+// Load loads a WASM or native (go-plugin process) extension (see the package doc for the
+// checks) and registers its modules.
 func (h *Host) Load(ctx context.Context, s Spec) (*Extension, error) {
 	m := s.Manifest
 	if m == nil {
@@ -180,9 +181,6 @@ func (h *Host) Load(ctx context.Context, s Spec) (*Extension, error) {
 	}
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("loading extension %s: %w", m.ID, err)
-	}
-	if m.Kind != manifest.KindWASM {
-		return nil, fmt.Errorf("loading extension %s: kind %q is not supported by this host yet (only %q)", m.ID, m.Kind, manifest.KindWASM)
 	}
 	if err := CheckABI(m); err != nil {
 		return nil, fmt.Errorf("loading extension %s: %w", m.ID, err)
@@ -236,6 +234,9 @@ func (h *Host) Load(ctx context.Context, s Spec) (*Extension, error) {
 	}
 	caller := abi.NewCaller(caps, abi.CallerOptions{Config: config, Files: files, Logger: log,
 		Rate: s.Limits.HostCallRate, Burst: s.Limits.HostCallBurst})
+	if m.Kind == manifest.KindProcess {
+		return h.loadProcess(ctx, s, code, caps, caller, files, config, log)
+	}
 	init, _ := json.Marshal(map[string]any{"abi": abi.Version, "extension": m.ID, "config": config})
 	spec := wasm.ModuleSpec{
 		Name:     m.ID,
@@ -267,6 +268,13 @@ func (h *Host) Load(ctx context.Context, s Spec) (*Extension, error) {
 		x.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("loading extension %s: %w", m.ID, err)
 	}
+	return h.register(ctx, x, ids, caps)
+}
+
+// register makes a loaded extension visible (Get, Dispatch) unless another Load of the same id
+// won a race.
+func (h *Host) register(ctx context.Context, x *Extension, ids []string, caps *capability.Set) (*Extension, error) {
+	m := x.Manifest
 	x.Modules = ids
 	h.mu.Lock()
 	if _, dup := h.exts[m.ID]; dup { // lost a race with a concurrent Load of the same id
@@ -277,7 +285,7 @@ func (h *Host) Load(ctx context.Context, s Spec) (*Extension, error) {
 	}
 	h.exts[m.ID] = x
 	h.mu.Unlock()
-	log.Info("extension loaded", "version", m.Version, "capabilities", caps.Names(), "modules", ids)
+	h.log.Info("extension loaded", "extension", m.ID, "kind", m.Kind, "version", m.Version, "capabilities", caps.Names(), "modules", ids)
 	return x, nil
 }
 

@@ -182,17 +182,17 @@ func exportNames(m *manifest.Manifest) []string {
 	return names
 }
 
-// checkManifest: beyond manifest.Parse's validation, what a WASM extension
-// for this SDK needs.
+// checkManifest: beyond manifest.Parse's validation, what an extension for this
+// SDK needs (Run builds only wasm; RunSubject takes native runtimes too).
 func checkManifest(r Reporter, m *manifest.Manifest) {
 	r.Helper()
-	if m.Kind != manifest.KindWASM {
-		r.Errorf("kind %q: exttest runs wasm extensions", m.Kind)
+	if m.Kind != manifest.KindWASM && m.Kind != manifest.KindProcess {
+		r.Errorf("kind %q: exttest runs wasm extensions (Run) and any runtime given to RunSubject", m.Kind)
 	}
 	if ok, err := m.SupportsABI(cairn.ABIVersion); err != nil || !ok {
 		r.Errorf("abi %q does not admit ABI %s, which this SDK speaks", m.ABI, cairn.ABIVersion)
 	}
-	if !strings.HasSuffix(m.Entry.File, ".wasm") {
+	if m.Kind == manifest.KindWASM && !strings.HasSuffix(m.Entry.File, ".wasm") {
 		r.Logf("entry.file %q: a wasm module usually ends in .wasm", m.Entry.File)
 	}
 	c := m.Contributes
