@@ -104,3 +104,77 @@ func TestNativeExtension(t *testing.T) {
 	}
 	t.Fatalf("extension process %d survived Unload", pid)
 }
+
+// loadHelloNative builds extensions/hellonative and loads it into w's host.
+func loadHelloNative(tb testing.TB, w *world) {
+	tb.Helper()
+	dir := tb.TempDir()
+	src := filepath.Join("..", "extensions", "hellonative")
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "hellonative"), ".")
+	build.Dir = src
+	if out, err := build.CombinedOutput(); err != nil {
+		tb.Fatalf("building hellonative: %v\n%s", err, out)
+	}
+	b, _ := os.ReadFile(filepath.Join(src, manifest.FileName))
+	m, err := manifest.Parse(b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	bin, _ := os.ReadFile(filepath.Join(dir, "hellonative"))
+	sum := blake3.Sum256(bin)
+	m.Entry.BLAKE3 = hex.EncodeToString(sum[:])
+	if _, err := w.h.Load(context.Background(), host.Spec{Manifest: m, Dir: dir, Grant: capability.Grant{"kv": {}}}); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// nameLength is hellonative's stage as built-in Go, for the side-by-side benchmark.
+type nameLength struct{}
+
+func (nameLength) ID() string   { return "stage.namelength" }
+func (nameLength) Version() int { return 1 }
+func (nameLength) Process(_ context.Context, items []pipeline.Item) ([]pipeline.Outcome, error) {
+	out := make([]pipeline.Outcome, len(items))
+	for i, it := range items {
+		_ = len(filepath.Base(it.Path))
+		out[i] = pipeline.Outcome{}
+	}
+	return out, nil
+}
+
+// BenchmarkNativeStage runs hellonative's trivial stage (name length per item, one kv round
+// trip per batch) over 100k items in batches of 500 as a go-plugin process, next to the same
+// work as built-in Go; BenchmarkStage has the WASM figures (run both in one invocation:
+// go test -run x -bench 'Stage' -benchtime 1x ./host).
+func BenchmarkNativeStage(b *testing.B) {
+	const items, batch = 100_000, 500
+	w := newBenchWorld(b)
+	loadHelloNative(b, &world{lib: w.lib, h: w.h})
+	all := make([]pipeline.Item, items)
+	for i := range all {
+		f := w.files[i%len(w.files)]
+		all[i] = pipeline.Item{ContentID: f.ContentID, ContentUUID: f.ContentUUID, CasID: f.CasID, Size: f.Size, Path: f.Abs}
+	}
+	st, err := w.h.Registry().Stage("stage.hellonative")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, im := range []struct {
+		name  string
+		stage pipeline.Stage
+	}{{"go-plugin", st}, {"builtin", nameLength{}}} {
+		b.Run("namelength/"+im.name, func(b *testing.B) {
+			ctx := context.Background()
+			start, cpu := time.Now(), cpuTime()
+			for n := 0; n < b.N; n++ {
+				for i := 0; i < items; i += batch {
+					if _, err := im.stage.Process(ctx, all[i:i+batch]); err != nil {
+						b.Fatal(err)
+					}
+				}
+			}
+			b.ReportMetric(float64(time.Since(start).Microseconds())/float64(b.N*items), "µs/file")
+			b.ReportMetric(float64((cpuTime()-cpu).Microseconds())/float64(b.N*items), "cpu-µs/file")
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -319,6 +320,14 @@ func extInstall(ctx context.Context, a *app, env *extEnv, src string, f extFlags
 		o.AllowUnknownKey = allowUnknown
 		return cairnpkg.Verify(pkg, env.keyring, o)
 	}
+	if !update && (strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")) {
+		path, err := downloadPackage(ctx, src)
+		if err != nil {
+			return err
+		}
+		cleanup = append(cleanup, func() error { return os.Remove(path) })
+		src = path
+	}
 	if st, err := os.Stat(src); err == nil && !update {
 		path := src
 		if st.IsDir() { // a project: build and pack it first
@@ -492,4 +501,37 @@ func chooseGrants(a *app, f extFlags, v *cairnpkg.Verified) ([]string, error) {
 	}
 	fmt.Fprintf(a.stderr, "granting nothing to %s (use --yes, --grant, or `cairn ext grant`)\n", v.Manifest.ID)
 	return nil, nil
+}
+
+// downloadPackage fetches a .cairnpkg from a URL into a temporary file (size-capped; the package
+// is verified like any other before anything is installed).
+func downloadPackage(ctx context.Context, url string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return "", err
+	}
+	resp, err := registry.DefaultHTTPClient().Do(req)
+	if err != nil {
+		return "", fmt.Errorf("downloading %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("downloading %s: %s", url, resp.Status)
+	}
+	f, err := os.CreateTemp("", "cairn-download-*"+cairnpkg.Ext)
+	if err != nil {
+		return "", err
+	}
+	n, err := io.Copy(f, io.LimitReader(resp.Body, cairnpkg.MaxPackageSize+1))
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && n > cairnpkg.MaxPackageSize {
+		err = fmt.Errorf("%s is larger than a package may be (%d bytes)", url, cairnpkg.MaxPackageSize)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return "", fmt.Errorf("downloading %s: %w", url, err)
+	}
+	return f.Name(), nil
 }

@@ -169,6 +169,11 @@ func TestRegistryInstallUpdateRemove(t *testing.T) {
 	if out := mustIn(t, work, home, "ext", "list", "--json"); strings.TrimSpace(out) != "" {
 		t.Fatalf("after removes: %s", out)
 	}
+	// Install from a package URL.
+	out = mustIn(t, work, home, "ext", "install", strings.TrimSuffix(hello.URL, "/")+"/dev.example.base-1.0.0.cairnpkg", "--yes")
+	if !strings.Contains(out, "installed dev.example.base 1.0.0") {
+		t.Fatalf("install from a URL:\n%s", out)
+	}
 }
 
 // TestInstallRefusesTamperedPackage: a package whose module was changed after signing is
