@@ -31,29 +31,8 @@ func TestNativeExtension(t *testing.T) {
 	}
 	w := newWorld(t)
 	ctx := context.Background()
-	dir := t.TempDir()
-	src := filepath.Join("..", "extensions", "hellonative")
-	build := exec.Command("go", "build", "-o", filepath.Join(dir, "hellonative"), ".")
-	build.Dir = src
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building hellonative: %v\n%s", err, out)
-	}
-	b, err := os.ReadFile(filepath.Join(src, manifest.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := manifest.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin, _ := os.ReadFile(filepath.Join(dir, "hellonative"))
-	sum := blake3.Sum256(bin)
-	m.Entry.BLAKE3 = hex.EncodeToString(sum[:])
-
-	x, err := w.h.Load(ctx, host.Spec{Manifest: m, Dir: dir, Grant: capability.Grant{"kv": {}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	x := loadHelloNative(t, w)
+	m := x.Manifest
 	pid := x.Extension.Runner().(*process.Process).PID()
 	if pid <= 0 || syscall.Kill(pid, 0) != nil {
 		t.Fatalf("no live extension process (pid %d)", pid)
@@ -105,8 +84,9 @@ func TestNativeExtension(t *testing.T) {
 	t.Fatalf("extension process %d survived Unload", pid)
 }
 
-// loadHelloNative builds extensions/hellonative and loads it into w's host.
-func loadHelloNative(tb testing.TB, w *world) {
+// loadHelloNative builds extensions/hellonative, pins it in its manifest and loads it into w's
+// host with kv granted.
+func loadHelloNative(tb testing.TB, w *world) *host.Extension {
 	tb.Helper()
 	dir := tb.TempDir()
 	src := filepath.Join("..", "extensions", "hellonative")
@@ -115,17 +95,25 @@ func loadHelloNative(tb testing.TB, w *world) {
 	if out, err := build.CombinedOutput(); err != nil {
 		tb.Fatalf("building hellonative: %v\n%s", err, out)
 	}
-	b, _ := os.ReadFile(filepath.Join(src, manifest.FileName))
+	b, err := os.ReadFile(filepath.Join(src, manifest.FileName))
+	if err != nil {
+		tb.Fatal(err)
+	}
 	m, err := manifest.Parse(b)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	bin, _ := os.ReadFile(filepath.Join(dir, "hellonative"))
-	sum := blake3.Sum256(bin)
-	m.Entry.BLAKE3 = hex.EncodeToString(sum[:])
-	if _, err := w.h.Load(context.Background(), host.Spec{Manifest: m, Dir: dir, Grant: capability.Grant{"kv": {}}}); err != nil {
+	bin, err := os.ReadFile(filepath.Join(dir, "hellonative"))
+	if err != nil {
 		tb.Fatal(err)
 	}
+	sum := blake3.Sum256(bin)
+	m.Entry.BLAKE3 = hex.EncodeToString(sum[:])
+	x, err := w.h.Load(context.Background(), host.Spec{Manifest: m, Dir: dir, Grant: capability.Grant{"kv": {}}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return x
 }
 
 // nameLength is hellonative's stage as built-in Go, for the side-by-side benchmark.
