@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cairnfs/cairn/core/events"
 	"github.com/cairnfs/cairn/core/jobs"
@@ -216,7 +217,8 @@ func TestEvents(t *testing.T) {
 	e.must("events.emit", map[string]any{"type": "dev.test.ext.found", "payload": map[string]any{"n": 1}})
 	e.bus.Publish(backend.Event{Source: "kernel", Type: "job.progress", Payload: json.RawMessage(`{}`)})
 	var got struct{ Events []abi.Event }
-	for range 100 { // delivery is asynchronous
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
+		// delivery is asynchronous (the bus's pump goroutine): wait for it, on a busy machine too
 		json.Unmarshal(e.must("events.poll", map[string]any{}), &got)
 		if len(got.Events) > 0 {
 			break
