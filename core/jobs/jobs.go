@@ -345,14 +345,13 @@ func (m *Manager) setState(ctx context.Context, id int64, s State, pid int) erro
 }
 
 // Execute runs (or resumes) a job in this process until it completes, fails, is cancelled, or
-// ctx ends. When ctx ends (Ctrl-C), the job is left paused and resumable. The returned state
+// ctx ends. The caller must hold the library's write lock: that, not the owner PID recorded in
+// the row (which the OS may have reused after a kill -9), is what guarantees that no other
+// process is running the job. When ctx ends (Ctrl-C), the job is left paused and resumable. The returned state
 // is the job's final state in this run.
 func (m *Manager) Execute(ctx context.Context, job *Job, fn Func) (State, error) {
 	if job.State.Finished() {
 		return job.State, fmt.Errorf("%w: job %d is %s", ErrFinished, job.ID, job.State)
-	}
-	if job.Alive() && job.OwnerPID != os.Getpid() {
-		return job.State, fmt.Errorf("job %d is being run by process %d", job.ID, job.OwnerPID)
 	}
 	now := time.Now().UnixNano()
 	if _, err := m.db.ExecContext(ctx, `UPDATE jobs SET state = ?, owner_pid = ?, control = CASE WHEN control = 'pause' THEN '' ELSE control END, error = NULL, updated_at = ? WHERE id = ?`,
