@@ -64,7 +64,7 @@ func TestPauseResumeFromAnotherProcess(t *testing.T) {
 		t.Skip("builds a tree")
 	}
 	home, dir := t.TempDir(), filepath.Join(t.TempDir(), "tree")
-	st, err := treegen.Generate(context.Background(), dir, treegen.Options{Files: 30000, Seed: 9}, nil)
+	st, err := treegen.Generate(context.Background(), dir, treegen.Options{Files: 60000, Seed: 9}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,20 +73,11 @@ func TestPauseResumeFromAnotherProcess(t *testing.T) {
 	cmd.Stdout = &out
 	must2(t, cmd.Start())
 	defer cmd.Process.Kill()
-	waitJob := func(state string) {
-		t.Helper()
-		for i := 0; i < 600; i++ {
-			r := cairn(t, home, "jobs", "list", "--json")
-			if strings.Contains(r.stdout, `"state":"`+state+`"`) {
-				return
-			}
-			time.Sleep(20 * time.Millisecond)
-		}
-		t.Fatalf("job never became %s", state)
-	}
-	waitJob("running")
+	waitForJob(t, home, "content phase", func(j jobRow) bool {
+		return j.State == "running" && j.Phase == "content" && j.Done < j.Total/2
+	})
 	must(t, home, "jobs", "pause", "1")
-	waitJob("paused")
+	waitForJob(t, home, "paused", func(j jobRow) bool { return j.State == "paused" })
 	var j struct{ Done int64 }
 	json.Unmarshal([]byte(strings.SplitN(must(t, home, "jobs", "list", "--json"), "\n", 2)[0]), &j)
 	time.Sleep(500 * time.Millisecond)

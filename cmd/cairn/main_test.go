@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -10,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
 )
 
 // cairnBin is the cairn binary built once for the integration tests: they run it as a user would,
@@ -101,4 +105,42 @@ func repoRoot(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return filepath.Dir(strings.TrimSpace(string(out)))
+}
+
+// jobRow reads the newest job of the default library straight from its database (read-only,
+// every few milliseconds if need be: much faster than running `cairn jobs list`), so tests can
+// act at a given phase instead of after a fixed delay.
+type jobRow struct {
+	State, Phase string
+	Done, Total  int64
+}
+
+func newestJob(t testing.TB, home string) (jobRow, bool) {
+	t.Helper()
+	p := filepath.Join(home, "libraries", "default.cairn", "library.db")
+	if _, err := os.Stat(p); err != nil {
+		return jobRow{}, false
+	}
+	db, err := sql.Open("sqlite", "file:"+p+"?mode=ro&_pragma=busy_timeout(2000)")
+	if err != nil {
+		return jobRow{}, false
+	}
+	defer db.Close()
+	var j jobRow
+	if err := db.QueryRow(`SELECT state, phase, done, total FROM jobs ORDER BY id DESC LIMIT 1`).Scan(&j.State, &j.Phase, &j.Done, &j.Total); err != nil {
+		return jobRow{}, false
+	}
+	return j, true
+}
+
+// waitForJob polls until cond holds for the newest job (or fails the test after 60 s).
+func waitForJob(t testing.TB, home string, what string, cond func(jobRow) bool) jobRow {
+	t.Helper()
+	for deadline := time.Now().Add(60 * time.Second); time.Now().Before(deadline); time.Sleep(3 * time.Millisecond) {
+		if j, ok := newestJob(t, home); ok && cond(j) {
+			return j
+		}
+	}
+	t.Fatalf("the job never reached: %s", what)
+	return jobRow{}
 }

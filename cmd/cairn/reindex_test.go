@@ -10,7 +10,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 type summary struct {
@@ -149,25 +148,29 @@ func TestKillResume(t *testing.T) {
 	homeA, homeB := t.TempDir(), t.TempDir()
 
 	ref := indexJSON(t, homeA, dir)
-	// Kill twice: early (usually in the walk) and later (usually in the content phase).
+	// Kill twice: once in the walk, once in the content phase, each after some batches were
+	// committed (observed in the database, not guessed from a delay).
 	var phases []string
-	for _, delay := range []time.Duration{400 * time.Millisecond, 1500 * time.Millisecond} {
+	for _, at := range []struct {
+		phase string
+		cond  func(jobRow) bool
+	}{
+		{"walk", func(j jobRow) bool { return j.State == "running" && j.Phase == "walk" && j.Done > 2000 }},
+		{"content", func(j jobRow) bool {
+			return j.State == "running" && j.Phase == "content" && j.Done > 0 && j.Done < j.Total/2
+		}},
+	} {
 		cmd := exec.Command(cairnBin, "--home", homeB, "index", dir, "--no-progress")
 		must2(t, cmd.Start())
-		time.Sleep(delay)
+		j := waitForJob(t, homeB, at.phase, at.cond)
 		must2(t, cmd.Process.Signal(syscall.SIGKILL))
 		cmd.Wait()
-		out := must(t, homeB, "jobs", "list", "--json")
-		if strings.Contains(out, `"state":"running"`) {
-			var j struct{ Phase string }
-			json.Unmarshal([]byte(strings.SplitN(out, "\n", 2)[0]), &j)
-			phases = append(phases, j.Phase)
-		}
+		phases = append(phases, j.Phase)
 	}
 	t.Logf("killed in phases %v", phases)
 	jobsOut := must(t, homeB, "jobs", "list", "--json")
 	if !strings.Contains(jobsOut, `"state":"running"`) {
-		t.Fatalf("kill -9 did not leave an unfinished job (the index finished too fast?): %s", jobsOut)
+		t.Fatalf("kill -9 did not leave an unfinished job: %s", jobsOut)
 	}
 	var cp struct {
 		Checkpoint struct {
