@@ -13,13 +13,17 @@
 //   - host/ext: the Extension handle (deadlines, output cap, fault counting, disabling);
 //   - host/modules: the registry of stages, loaders and sidecar generators of every kind.
 //
-// Loading a WASM extension (Host.Load) checks, in order: the manifest is valid and of kind wasm;
-// the ABI range admits this host's ABI (else an error naming both sides and which is too old);
+// Loading a WASM extension (Host.Load) checks, in order: the manifest is valid; the ABI range admits this host's ABI (else an error naming both sides and which is too old);
 // the module's BLAKE3 matches the manifest; the user's grant intersects with the request; the
 // config is a JSON object. Then it compiles (or loads from cache) the module, mounts the granted
 // files, creates the first instance (every import must resolve; cairn_init runs), and registers
 // the extension's stages, loaders and sidecar generators, failing loudly on a duplicate id.
 //
-// Process (go-plugin) extensions will load through the same steps with an ext.Runner that talks
-// to the child process and serves host calls with the same abi.Dispatcher.
+// A process (go-plugin) extension goes through the same checks, its entry file (the executable)
+// pinned by the same BLAKE3; it is then started with host/process, pinned again by SHA-256 for
+// go-plugin's SecureConfig, with the Host as its Dispatcher, so its host calls get the same
+// capability checks, rate limit and audit. Its calls have the same ext.Limits, and its
+// contributions are registered the same way (kind modules.Process). Unload and Close stop the
+// process. It is not sandboxed: its stage items carry host paths, only inside its content.read
+// scope.
 package host

@@ -52,6 +52,28 @@ func TestNativeExtension(t *testing.T) {
 	if err != nil || len(out) != 2 || out[0].Err != nil || out[1].Err != nil || out[0].Apply == nil {
 		t.Fatalf("stage outcomes %+v, %v", out, err)
 	}
+	// Each outcome's data is the item's name length, stored as the stage's metadata.
+	tx, err := w.lib.Store.SQL().BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range out {
+		if err := o.Apply(ctx, tx); err != nil {
+			tx.Rollback()
+			t.Fatal(err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	for i, it := range items {
+		var data string
+		err := w.lib.Store.SQL().QueryRow(`SELECT value FROM user_metadata WHERE content_id = ? AND namespace = ? AND key = ?`,
+			it.ContentID, m.ID, "stage:stage.hellonative").Scan(&data)
+		if want := `{"name_length":` + strconv.Itoa(len(filepath.Base(it.Path))) + `}`; err != nil || data != want {
+			t.Errorf("item %d (%s): stage data %q, %v; want %s", i, it.Path, data, err, want)
+		}
+	}
 	// The stage counted its items in its kv store, through the host.
 	if got := string(w.h.Dispatch(ctx, m.ID, []byte(`{"fn":"kv.get","args":{"key":"items"}}`))); got != `{"ok":{"value":"Mg=="}}` {
 		t.Errorf("kv after the stage: %s", got)
