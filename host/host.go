@@ -3,6 +3,7 @@ package host
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -263,12 +265,31 @@ func (h *Host) Load(ctx context.Context, s Spec) (*Extension, error) {
 	}
 	x := &Extension{Extension: ext.New(m.ID, mod, s.Limits.Call, log), Manifest: m, Caller: caller, Files: files, Module: mod}
 	ids, err := h.reg.AddExtension(modules.Extension{Caller: x.Extension, Manifest: m, Kind: modules.WASM, Config: config,
-		Paths: pathMapper(files), ApplyData: backend.StageData})
+		Paths: pathMapper(files), ApplyData: dataApplier(m, caps)})
 	if err != nil {
 		x.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("loading extension %s: %w", m.ID, err)
 	}
 	return h.register(ctx, x, ids, caps)
+}
+
+// dataApplier stores stage outputs as metadata; the outputs of the extension's file-type stages
+// (those producing "filetype") also set the content's type when it holds content.type.
+func dataApplier(m *manifest.Manifest, caps *capability.Set) modules.DataApplier {
+	typed := map[string]bool{}
+	if caps.Has(capability.ContentType) {
+		for _, st := range m.Contributes.Stages {
+			if slices.Contains(st.Produces, "filetype") {
+				typed[st.ID] = true
+			}
+		}
+	}
+	return func(ext, stage string, contentID int64, data json.RawMessage) func(context.Context, *sql.Tx) error {
+		if typed[stage] {
+			return backend.TypeStageData(ext, stage, contentID, data)
+		}
+		return backend.StageData(ext, stage, contentID, data)
+	}
 }
 
 // register makes a loaded extension visible (Get, Dispatch) unless another Load of the same id

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 
 	"github.com/cairnfs/cairn/host/abi"
-	"github.com/cairnfs/cairn/host/backend"
 	"github.com/cairnfs/cairn/host/capability"
 	"github.com/cairnfs/cairn/host/datafs"
 	"github.com/cairnfs/cairn/host/modules"
@@ -44,7 +43,7 @@ func (h *Host) loadProcess(ctx context.Context, s Spec, binary []byte, caps *cap
 	}
 	x := &Extension{Extension: px.Extension, Manifest: m, Caller: caller, Files: files}
 	ids, err := h.reg.AddExtension(modules.Extension{Caller: x.Extension, Manifest: m, Kind: modules.Process, Config: config,
-		Paths: hostPaths{files}, ApplyData: backend.StageData})
+		Paths: hostPaths{files}, ApplyData: dataApplier(m, caps)})
 	if err != nil {
 		x.closeAll(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("loading extension %s: %w", m.ID, err)

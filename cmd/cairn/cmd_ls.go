@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -40,6 +41,25 @@ type entryJSON struct {
 	IntegrityHash *string `json:"integrity_hash,omitempty"`
 	IntegrityAlgo string  `json:"integrity_algo,omitempty"`
 	CasAlgo       string  `json:"cas_algo,omitempty"`
+	// show only: what the pipeline's stages found.
+	Media    json.RawMessage     `json:"media,omitempty"`
+	FileType json.RawMessage     `json:"filetype,omitempty"`
+	Text     json.RawMessage     `json:"text,omitempty"`
+	Sidecars []sidecarJSON       `json:"sidecars,omitempty"`
+	Stages   []store.StageRecord `json:"stages,omitempty"`
+}
+
+// sidecarJSON is a sidecar as show and sidecar ls print it.
+type sidecarJSON struct {
+	Kind     string `json:"kind"`
+	Variant  string `json:"variant"`
+	Format   string `json:"format"`
+	Status   string `json:"status"`
+	Path     string `json:"path,omitempty"`
+	Size     int64  `json:"size,omitempty"`
+	Checksum string `json:"checksum,omitempty"`
+	Source   string `json:"source,omitempty"`
+	Error    string `json:"error,omitempty"`
 }
 
 func strPtr(s string) *string {
@@ -195,6 +215,9 @@ func runShow(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 		j.IntegrityHash, j.IntegrityAlgo, j.CasAlgo = strPtr(c.IntegrityHash), c.IntegrityAlgo, c.CasAlgo
+		if err := addDerived(ctx, lib, l.ContentID, &j); err != nil {
+			return err
+		}
 	}
 	if *asJSON {
 		return a.jsonLine(j)
@@ -222,5 +245,6 @@ func runShow(ctx context.Context, a *app, args []string) error {
 	} else if j.Kind == "file" {
 		fmt.Fprintln(w, "content:   none (empty file, shallow location, or not identified yet)")
 	}
+	printDerived(w, j)
 	return nil
 }

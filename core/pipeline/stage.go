@@ -12,6 +12,9 @@ type Item struct {
 	CasID       string
 	Size        int64
 	Path        string // absolute path of a local copy
+	Name        string // the copy's base name
+	Kind        string // content kind ("" or "unknown" before a file-type stage ran)
+	Mime        string // MIME type ("" before a file-type stage ran)
 }
 
 // Outcome is a stage's result for one item. Err records a per-file failure (the ledger keeps it

@@ -70,6 +70,8 @@ type LocationConfig struct {
 	IgnoreHidden bool `json:"ignore_hidden,omitempty"`
 	// Ignore holds extra patterns in .gitignore syntax.
 	Ignore []string `json:"ignore,omitempty"`
+	// Pipeline names the pipeline `cairn index` runs after indexing ("" or "none": none).
+	Pipeline string `json:"pipeline,omitempty"`
 }
 
 // Abs joins a location-relative path to the location root ("" is the root itself).

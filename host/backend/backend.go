@@ -395,6 +395,45 @@ func StageData(ext, stage string, contentID int64, data json.RawMessage) func(ct
 	}
 }
 
+// TypeStageData is StageData for a file-type stage (one that produces "filetype", run by an
+// extension granted content.type): the output's "mime" and "kind" also become the content's
+// type, in the same transaction. An unknown kind is an error for that content.
+func TypeStageData(ext, stage string, contentID int64, data json.RawMessage) func(ctx context.Context, tx *sql.Tx) error {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		var t struct {
+			Mime string `json:"mime"`
+			Kind string `json:"kind"`
+		}
+		if err := json.Unmarshal(data, &t); err != nil {
+			return fmt.Errorf("%s: reading the file type: %w", stage, err)
+		}
+		if t.Mime != "" || t.Kind != "" {
+			if t.Kind == "" {
+				t.Kind = "unknown"
+			}
+			var kindID int64
+			if err := tx.QueryRowContext(ctx, `SELECT id FROM content_kinds WHERE name = ?`, t.Kind).Scan(&kindID); err != nil {
+				return fmt.Errorf("%s: unknown content kind %q", stage, t.Kind)
+			}
+			var mimeID any
+			if t.Mime != "" {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO mime_types (name) VALUES (?) ON CONFLICT (name) DO NOTHING`, t.Mime); err != nil {
+					return fmt.Errorf("recording mime type %s: %w", t.Mime, err)
+				}
+				var id int64
+				if err := tx.QueryRowContext(ctx, `SELECT id FROM mime_types WHERE name = ?`, t.Mime).Scan(&id); err != nil {
+					return fmt.Errorf("recording mime type %s: %w", t.Mime, err)
+				}
+				mimeID = id
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE content_identities SET kind_id = ?, mime_id = ? WHERE id = ?`, kindID, mimeID, contentID); err != nil {
+				return fmt.Errorf("setting the type of content %d: %w", contentID, err)
+			}
+		}
+		return upsertMetadata(ctx, tx, 0, contentID, ext, "stage:"+stage, string(data))
+	}
+}
+
 // ApplyTag implements abi.Tags. The application's source is the extension id.
 func (s *Store) ApplyTag(ctx context.Context, ext, ns string, t abi.Target, tag string, confidence float64) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
@@ -468,6 +507,15 @@ func (s *Store) WriteSidecar(ctx context.Context, ext string, sc abi.Sidecar) (s
 		cid, sc.Kind, sc.Variant, sc.Format, len(sc.Data), "blake3:"+hex.EncodeToString(sum[:]), ext, time.Now().UnixNano())
 	if err != nil {
 		return "", fmt.Errorf("recording sidecar %s: %w", rel, err)
+	}
+	if s.opts.DeviceID != 0 {
+		_, err = s.db.ExecContext(ctx, `INSERT INTO sidecar_devices (sidecar_id, device_id, at)
+			SELECT id, ?, ? FROM sidecars WHERE content_id = ? AND kind = ? AND variant = ?
+			ON CONFLICT (sidecar_id, device_id) DO UPDATE SET at = excluded.at`,
+			s.opts.DeviceID, time.Now().UnixNano(), cid, sc.Kind, sc.Variant)
+		if err != nil {
+			return "", fmt.Errorf("recording where sidecar %s is: %w", rel, err)
+		}
 	}
 	return rel, nil
 }

@@ -110,7 +110,15 @@ func (x *Extension) items(in []pipeline.Item) []Item {
 		if x.Paths != nil {
 			p, _ = x.Paths.GuestPath(it.Path)
 		}
-		out[i] = Item{ContentUUID: it.ContentUUID, CasID: it.CasID, Size: it.Size, Path: p, Name: filepath.Base(it.Path)}
+		name := it.Name
+		if name == "" {
+			name = filepath.Base(it.Path)
+		}
+		kind := it.Kind
+		if kind == "unknown" {
+			kind = ""
+		}
+		out[i] = Item{ContentUUID: it.ContentUUID, CasID: it.CasID, Size: it.Size, Path: p, Name: name, Mime: it.Mime, Kind: kind}
 	}
 	return out
 }
@@ -171,6 +179,49 @@ func (s *ExtStage) ID() string { return s.s.ID }
 
 // Version implements pipeline.Stage.
 func (s *ExtStage) Version() int { return s.s.Version }
+
+// WithConfig returns the stage with cfg (a JSON object, e.g. a pipeline step's config) laid
+// over the extension's configuration, key by key, for every batch it sends.
+func (s *ExtStage) WithConfig(cfg json.RawMessage) (*ExtStage, error) {
+	if len(cfg) == 0 || string(cfg) == "null" {
+		return s, nil
+	}
+	var base, over map[string]json.RawMessage
+	if err := json.Unmarshal(s.x.Config, &base); err != nil {
+		return nil, fmt.Errorf("stage %s: reading the extension's config: %w", s.s.ID, err)
+	}
+	if err := json.Unmarshal(cfg, &over); err != nil || over == nil {
+		return nil, fmt.Errorf("stage %s: a step config must be a JSON object", s.s.ID)
+	}
+	if base == nil {
+		base = map[string]json.RawMessage{}
+	}
+	for k, v := range over {
+		base[k] = v
+	}
+	merged, err := json.Marshal(base)
+	if err != nil {
+		return nil, err
+	}
+	c := *s
+	c.x.Config = merged
+	return &c, nil
+}
+
+// Manifest returns the manifest entry of the stage.
+func (s *ExtStage) Manifest() manifest.Stage { return s.s }
+
+// ConfigSchema returns the JSON Schema of the extension's configuration (nil when it has none).
+func (s *ExtStage) ConfigSchema() json.RawMessage {
+	if len(s.x.Manifest.Config) == 0 {
+		return nil
+	}
+	b, err := json.Marshal(s.x.Manifest.Config)
+	if err != nil {
+		return nil
+	}
+	return b
+}
 
 // Extension returns the id of the extension that implements the stage.
 func (s *ExtStage) Extension() string { return s.x.Manifest.ID }

@@ -1,0 +1,465 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/cairnfs/cairn/core/jobs"
+	"github.com/cairnfs/cairn/core/library"
+	"github.com/cairnfs/cairn/core/pipeline"
+	"github.com/cairnfs/cairn/core/store"
+	pipedef "github.com/cairnfs/cairn/schemas/pipeline"
+)
+
+func init() {
+	register(command{name: "pipeline", summary: "list, show, validate, run pipelines and show their status", run: runPipeline})
+}
+
+// pipelineJobKind is the kind of pipeline jobs; their target is "<location id>:<name>[:<subtree>]".
+const pipelineJobKind = "pipeline"
+
+type pipelineFlags struct {
+	json, noProgress, retryFailed bool
+	files                         stringList
+	failed                        int
+}
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+const pipelineUsage = `usage: cairn pipeline list | show NAME | validate [FILE...] | run NAME [PATH] | status [NAME] [PATH]
+
+Pipelines are the stages that run over a location's contents after indexing (file types, media
+metadata, text, thumbnails, …). "default" is built in; your own pipelines are TOML files in
+$CAIRN_HOME/pipelines/*.toml (or --file FILE). ` + "`cairn location add --pipeline NAME`" + ` picks a
+location's pipeline; ` + "`cairn index`" + ` runs it after indexing.
+
+  list                 the pipelines, with their stages
+  show NAME            a pipeline's stages in run order, their filters and versions
+  validate [FILE...]   check pipeline files (default: every user file); errors give file:line
+  run NAME [PATH]      run NAME over every location, or over the location (or folder) PATH;
+                       resumable, incremental: only contents whose ledger lacks a stage run
+  status [NAME] [PATH] done, failed and pending contents per stage (default: each location's pipeline)
+`
+
+func runPipeline(ctx context.Context, a *app, args []string) error {
+	fs := newFlags("pipeline", a)
+	var f pipelineFlags
+	fs.BoolVar(&f.json, "json", false, "print JSON lines")
+	fs.BoolVar(&f.noProgress, "no-progress", false, "run: do not draw a progress bar")
+	fs.BoolVar(&f.retryFailed, "retry-failed", false, "run: also retry contents a stage failed on")
+	fs.Var(&f.files, "file", "also read pipelines from this TOML file (repeatable)")
+	fs.IntVar(&f.failed, "failed", 0, "status: list up to this many failures per stage")
+	fs.Usage = func() { fmt.Fprint(a.stderr, pipelineUsage); fs.PrintDefaults() }
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		pos = []string{"list"}
+	}
+	switch pos[0] {
+	case "list":
+		return pipelineList(a, f)
+	case "validate":
+		return pipelineValidate(ctx, a, f, pos[1:])
+	case "show":
+		if len(pos) != 2 {
+			return usagef("usage: cairn pipeline show NAME")
+		}
+		return pipelineShow(ctx, a, f, pos[1])
+	case "run":
+		if len(pos) < 2 || len(pos) > 3 {
+			return usagef("usage: cairn pipeline run NAME [PATH]")
+		}
+		return pipelineRunCmd(ctx, a, f, pos[1], pos[2:])
+	case "status":
+		return pipelineStatus(ctx, a, f, pos[1:])
+	}
+	return usagef("unknown pipeline command %q\n%s", pos[0], pipelineUsage)
+}
+
+func pipelineList(a *app, f pipelineFlags) error {
+	ps, err := loadPipelines(a, f.files...)
+	if err != nil {
+		fmt.Fprintf(a.stderr, "cairn pipeline: %v\n", err)
+	}
+	for _, n := range pipelineNames(ps) {
+		p := ps[n]
+		var ids []string
+		for _, s := range p.Stages {
+			ids = append(ids, s.Stage)
+		}
+		if f.json {
+			if err := a.jsonLine(map[string]any{"name": p.Name, "description": p.Description, "source": p.Source,
+				"locations": p.Locations, "stages": ids}); err != nil {
+				return err
+			}
+			continue
+		}
+		fmt.Fprintf(a.stdout, "%-16s %s\n  %s (%s)\n", p.Name, p.Description, strings.Join(ids, " → "), p.Source)
+	}
+	if err != nil {
+		return errors.New("some pipeline files are invalid (above)")
+	}
+	return nil
+}
+
+// withHost opens the library read-only and starts its extension host.
+func withHost(ctx context.Context, a *app, write bool, fn func(lib *library.Library, lh *libHost) error) error {
+	lib, err := a.open(ctx, write, false)
+	if err != nil {
+		return err
+	}
+	defer lib.Close()
+	lh, err := startHost(ctx, a, lib)
+	if err != nil {
+		return err
+	}
+	defer lh.Close()
+	return fn(lib, lh)
+}
+
+func pipelineValidate(ctx context.Context, a *app, f pipelineFlags, files []string) error {
+	files = append(files, f.files...)
+	var ps map[string]*pipedef.Pipeline
+	var err error
+	if len(files) > 0 {
+		ps = map[string]*pipedef.Pipeline{}
+		var errs []error
+		for _, file := range files {
+			one, err := loadFile(file)
+			if err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			for _, p := range one.Pipelines {
+				ps[p.Name] = p
+			}
+		}
+		err = errors.Join(errs...)
+	} else {
+		ps, err = loadPipelines(a)
+	}
+	if err != nil {
+		return err
+	}
+	return withHost(ctx, a, false, func(lib *library.Library, lh *libHost) error {
+		var errs []error
+		for _, n := range pipelineNames(ps) {
+			if _, _, err := buildSteps(lh, ps[n], ""); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			if f.json {
+				a.jsonLine(map[string]any{"name": n, "source": ps[n].Source, "valid": true})
+			} else {
+				fmt.Fprintf(a.stdout, "%s: ok (%s)\n", n, ps[n].Source)
+			}
+		}
+		return errors.Join(errs...)
+	})
+}
+
+func pipelineShow(ctx context.Context, a *app, f pipelineFlags, name string) error {
+	ps, lerr := loadPipelines(a, f.files...)
+	p, ok := ps[name]
+	if !ok {
+		if lerr != nil {
+			return lerr
+		}
+		return fmt.Errorf("unknown pipeline %q (known: %s)", name, strings.Join(pipelineNames(ps), ", "))
+	}
+	return withHost(ctx, a, false, func(lib *library.Library, lh *libHost) error {
+		_, resolved, err := buildSteps(lh, p, "")
+		if err != nil {
+			return err
+		}
+		if !f.json {
+			fmt.Fprintf(a.stdout, "%s: %s (%s)\n", p.Name, p.Description, p.Source)
+		}
+		for i, st := range resolved {
+			info, _ := lh.Stage(st.Stage)
+			if f.json {
+				if err := a.jsonLine(map[string]any{"order": i + 1, "stage": st.Stage, "extension": info.Extension,
+					"source": lh.sources[info.Extension], "version": info.Version, "consumes": info.Consumes,
+					"produces": info.Produces, "filter": st.Filter, "config": st.Config}); err != nil {
+					return err
+				}
+				continue
+			}
+			fmt.Fprintf(a.stdout, "%d. %s v%d (%s, %s)\n", i+1, st.Stage, info.Version, info.Extension, lh.sources[info.Extension])
+			if d := describeFilter(st.Filter); d != "" {
+				fmt.Fprintf(a.stdout, "   only: %s\n", d)
+			}
+			if len(st.Config) > 0 {
+				fmt.Fprintf(a.stdout, "   config: %s\n", st.Config)
+			}
+		}
+		return nil
+	})
+}
+
+func describeFilter(f pipedef.Filter) string {
+	var parts []string
+	if len(f.Kinds) > 0 {
+		parts = append(parts, "kinds "+strings.Join(f.Kinds, ","))
+	}
+	if len(f.Mimes) > 0 {
+		parts = append(parts, "types "+strings.Join(f.Mimes, ","))
+	}
+	if len(f.Globs) > 0 {
+		parts = append(parts, "paths "+strings.Join(f.Globs, ","))
+	}
+	if len(f.ExcludeGlobs) > 0 {
+		parts = append(parts, "not "+strings.Join(f.ExcludeGlobs, ","))
+	}
+	if f.MinSize > 0 {
+		parts = append(parts, "≥ "+pipedef.FormatSize(f.MinSize))
+	}
+	if f.MaxSize > 0 {
+		parts = append(parts, "≤ "+pipedef.FormatSize(f.MaxSize))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func pipelineRunCmd(ctx context.Context, a *app, f pipelineFlags, name string, path []string) error {
+	ps, lerr := loadPipelines(a, f.files...)
+	p, ok := ps[name]
+	if !ok {
+		if lerr != nil {
+			return lerr
+		}
+		return fmt.Errorf("unknown pipeline %q (known: %s)", name, strings.Join(pipelineNames(ps), ", "))
+	}
+	return withHost(ctx, a, true, func(lib *library.Library, lh *libHost) error {
+		targets, err := runTargets(ctx, lib, path)
+		if err != nil {
+			return err
+		}
+		var errs []error
+		for _, t := range targets {
+			sum, err := runPipelineOn(ctx, a, lib, lh, p, t.loc, t.subtree, f)
+			if f.json {
+				a.jsonLine(sum)
+			} else {
+				printPipelineSummary(a, sum)
+			}
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", t.loc.Path, err))
+			}
+			if ctx.Err() != nil {
+				break
+			}
+		}
+		return errors.Join(errs...)
+	})
+}
+
+type runTarget struct {
+	loc     *store.Location
+	subtree string
+}
+
+// runTargets is the location (and folder in it) PATH names, or every location.
+func runTargets(ctx context.Context, lib *library.Library, path []string) ([]runTarget, error) {
+	if len(path) == 1 {
+		abs, err := absPath(path[0])
+		if err != nil {
+			return nil, err
+		}
+		loc, rel, err := lib.Store.LocationFor(ctx, abs)
+		if err != nil {
+			if errors.Is(err, store.ErrNotFound) {
+				return nil, fmt.Errorf("%s is not in a location of library %s (`cairn location add` it first)", abs, lib.Name)
+			}
+			return nil, err
+		}
+		return []runTarget{{loc: loc, subtree: rel}}, nil
+	}
+	locs, err := lib.Store.Locations(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(locs) == 0 {
+		return nil, fmt.Errorf("library %s has no locations", lib.Name)
+	}
+	out := make([]runTarget, len(locs))
+	for i := range locs {
+		out[i] = runTarget{loc: &locs[i]}
+	}
+	return out, nil
+}
+
+// PipelineSummary is what a pipeline run did over one location.
+type PipelineSummary struct {
+	Pipeline   string                 `json:"pipeline"`
+	Location   string                 `json:"location"`
+	Subtree    string                 `json:"subtree,omitempty"`
+	JobID      int64                  `json:"job_id"`
+	State      string                 `json:"state"`
+	Resumed    bool                   `json:"resumed,omitempty"`
+	Steps      []pipeline.StepSummary `json:"steps"`
+	DurationMs int64                  `json:"duration_ms"`
+	Error      string                 `json:"error,omitempty"`
+}
+
+// runPipelineOn runs (or resumes) p over loc as a durable job.
+func runPipelineOn(ctx context.Context, a *app, lib *library.Library, lh *libHost, p *pipedef.Pipeline, loc *store.Location, subtree string, f pipelineFlags) (PipelineSummary, error) {
+	sum := PipelineSummary{Pipeline: p.Name, Location: loc.Path, Subtree: subtree}
+	start := time.Now()
+	steps, _, err := buildSteps(lh, p, subtree)
+	if err != nil {
+		sum.State, sum.Error = string(jobs.Failed), err.Error()
+		return sum, err
+	}
+	target := fmt.Sprintf("%d:%s", loc.ID, p.Name)
+	if subtree != "" {
+		target += ":" + subtree
+	}
+	job, err := lib.Jobs.Unfinished(ctx, pipelineJobKind, target)
+	if err != nil {
+		return sum, err
+	}
+	if job != nil {
+		sum.Resumed = true
+		if !f.json {
+			fmt.Fprintf(a.stderr, "resuming pipeline job %d (%s)\n", job.ID, job.State)
+		}
+	} else if job, err = lib.Jobs.Create(ctx, pipelineJobKind, target); err != nil {
+		return sum, err
+	}
+	sum.JobID = job.ID
+	bar := newProgressBar(a.stderr, !f.noProgress && !f.json)
+	stopBar := bar.follow(lib.Bus)
+	var cp pipeline.Checkpoint
+	state, err := lib.Jobs.Execute(ctx, job, func(ctx context.Context, run *jobs.Run) error {
+		r := &pipeline.Runner{Store: lib.Store, Location: loc, Pipeline: p.Name, Steps: steps, Run: run, RetryFailed: f.retryFailed}
+		var err error
+		cp, err = r.Execute(ctx)
+		return err
+	})
+	stopBar()
+	sum.State, sum.Steps, sum.DurationMs = string(state), cp.Steps, time.Since(start).Milliseconds()
+	if err != nil {
+		sum.Error = err.Error()
+	}
+	return sum, err
+}
+
+func printPipelineSummary(a *app, s PipelineSummary) {
+	where := s.Location
+	if s.Subtree != "" {
+		where += "/" + s.Subtree
+	}
+	fmt.Fprintf(a.stdout, "pipeline %s on %s: %s in %s (job %d)\n", s.Pipeline, where, s.State,
+		time.Duration(s.DurationMs)*time.Millisecond, s.JobID)
+	for _, st := range s.Steps {
+		fmt.Fprintf(a.stdout, "  %-20s v%-3d %8d done %6d failed\n", st.Stage, st.Version, st.Done, st.Failed)
+	}
+	if s.Error != "" {
+		fmt.Fprintf(a.stdout, "  error: %s\n", s.Error)
+	}
+}
+
+// StageStatus is the ledger of one stage of a location's pipeline.
+type StageStatus struct {
+	Location string `json:"location"`
+	Pipeline string `json:"pipeline"`
+	store.StageCounts
+	Version int   `json:"version"`
+	Pending int64 `json:"pending"`
+	// PendingBound: the step has path filters the count cannot apply, so Pending is an upper bound.
+	PendingBound bool                 `json:"pending_upper_bound,omitempty"`
+	Failures     []store.StageFailure `json:"failures,omitempty"`
+}
+
+func pipelineStatus(ctx context.Context, a *app, f pipelineFlags, pos []string) error {
+	if len(pos) > 2 {
+		return usagef("usage: cairn pipeline status [NAME] [PATH]")
+	}
+	ps, lerr := loadPipelines(a, f.files...)
+	name := ""
+	if len(pos) > 0 {
+		if _, ok := ps[pos[0]]; ok || len(pos) == 2 {
+			name, pos = pos[0], pos[1:]
+		}
+	}
+	return withHost(ctx, a, false, func(lib *library.Library, lh *libHost) error {
+		targets, err := runTargets(ctx, lib, pos)
+		if err != nil {
+			return err
+		}
+		for _, t := range targets {
+			pn := name
+			if pn == "" {
+				pn = locationPipeline(t.loc)
+			}
+			if pn == "" {
+				if !f.json {
+					fmt.Fprintf(a.stdout, "%s: no pipeline (cairn location add --pipeline NAME)\n", t.loc.Path)
+				}
+				continue
+			}
+			p, ok := ps[pn]
+			if !ok {
+				if lerr != nil {
+					return lerr
+				}
+				return fmt.Errorf("%s: unknown pipeline %q", t.loc.Path, pn)
+			}
+			steps, resolved, err := buildSteps(lh, p, "")
+			if err != nil {
+				return err
+			}
+			if !f.json {
+				fmt.Fprintf(a.stdout, "%s: pipeline %s\n  %-20s %-4s %9s %9s %9s\n", t.loc.Path, pn, "stage", "ver", "done", "failed", "pending")
+			}
+			for i, st := range steps {
+				c, err := lib.Store.CountStage(ctx, t.loc.ID, st.Stage.ID(), st.Stage.Version(), st.Types)
+				if err != nil {
+					return err
+				}
+				s := StageStatus{Location: t.loc.Path, Pipeline: pn, StageCounts: c, Version: st.Stage.Version(), Pending: c.Missing + c.Stale}
+				if len(resolved[i].Filter.Globs) > 0 || len(resolved[i].Filter.ExcludeGlobs) > 0 {
+					s.PendingBound = true // path filters are not counted by the database
+				}
+				if f.failed > 0 && c.Failed > 0 {
+					if s.Failures, err = lib.Store.StageFailures(ctx, t.loc.ID, st.Stage.ID(), f.failed); err != nil {
+						return err
+					}
+				}
+				if f.json {
+					if err := a.jsonLine(s); err != nil {
+						return err
+					}
+					continue
+				}
+				pending := fmt.Sprint(s.Pending)
+				if s.PendingBound {
+					pending = "≤" + pending
+				}
+				fmt.Fprintf(a.stdout, "  %-20s v%-3d %9d %9d %9s\n", c.Stage, s.Version, c.Done, c.Failed, pending)
+				for _, fl := range s.Failures {
+					fmt.Fprintf(a.stdout, "      failed %s: %s\n", fl.UUID, firstLine(fl.Error))
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// loadFile parses one pipeline file.
+func loadFile(path string) (*pipedef.File, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading pipelines: %w", err)
+	}
+	return pipedef.Parse(path, b)
+}

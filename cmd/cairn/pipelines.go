@@ -1,0 +1,170 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/cairnfs/cairn/core/pipeline"
+	"github.com/cairnfs/cairn/core/store"
+	"github.com/cairnfs/cairn/schemas/manifest"
+	pipedef "github.com/cairnfs/cairn/schemas/pipeline"
+)
+
+// noPipeline is the pipeline name that runs nothing after indexing.
+const noPipeline = "none"
+
+// pipelineDir holds the user's pipeline files: every *.toml in it is read.
+func (a *app) pipelineDir() string { return filepath.Join(a.home.Dir, "pipelines") }
+
+// loadPipelines reads the built-in default and every user pipeline file (plus extra files),
+// keyed by name. A user pipeline may replace the built-in default by defining "default".
+func loadPipelines(a *app, extra ...string) (map[string]*pipedef.Pipeline, error) {
+	out := map[string]*pipedef.Pipeline{}
+	for _, p := range pipedef.Default().Pipelines {
+		out[p.Name] = p
+	}
+	files, _ := filepath.Glob(filepath.Join(a.pipelineDir(), "*.toml"))
+	sort.Strings(files)
+	files = append(files, extra...)
+	var errs []error
+	seen := map[string]string{}
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reading pipelines: %w", err))
+			continue
+		}
+		pf, err := pipedef.Parse(f, b)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for _, p := range pf.Pipelines {
+			if prev, dup := seen[p.Name]; dup {
+				errs = append(errs, fmt.Errorf("%s:%d: pipeline %q is also defined in %s", f, p.Line, p.Name, prev))
+				continue
+			}
+			seen[p.Name] = f
+			out[p.Name] = p
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// pipelineNames lists the names, sorted.
+func pipelineNames(ps map[string]*pipedef.Pipeline) []string {
+	var names []string
+	for n := range ps {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// buildSteps resolves p against the host's stages into runnable steps, in dependency order.
+// subtree, if not "", limits every step to that folder of the location.
+func buildSteps(lh *libHost, p *pipedef.Pipeline, subtree string) ([]pipeline.Step, []pipedef.Step, error) {
+	for _, st := range p.Stages {
+		if _, ok := lh.stages[st.Stage]; !ok {
+			return nil, nil, fmt.Errorf("%s:%d: pipeline %q, stage %s: %s", p.Source, st.Line, p.Name, st.Stage, lh.why(st.Stage))
+		}
+	}
+	resolved, err := p.Resolve(lh)
+	if err != nil {
+		return nil, nil, err
+	}
+	steps := make([]pipeline.Step, 0, len(resolved))
+	for _, st := range resolved {
+		es, err := lh.stages[st.Stage].WithConfig(st.Config)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s:%d: %w", p.Source, st.Line, err)
+		}
+		mf := es.Manifest().Filter
+		steps = append(steps, pipeline.Step{Stage: es, Types: typeFilter(st.Filter, mf), Accept: accept(st.Filter, mf, subtree),
+			Record: sidecarRecorder(es.Extension(), es.Manifest().Produces)})
+	}
+	return steps, resolved, nil
+}
+
+// typeFilter is what the database can evaluate of a step's filter and its stage's manifest
+// filter: the step's types when it names any (else the manifest's) and the tighter size range.
+// accept checks both filters fully.
+func typeFilter(f pipedef.Filter, m manifest.Filter) store.TypeFilter {
+	t := store.TypeFilter{Kinds: f.Kinds, Mimes: f.Mimes, MinSize: max(f.MinSize, m.MinSize), MaxSize: f.MaxSize}
+	if len(t.Kinds) == 0 && len(t.Mimes) == 0 {
+		t.Kinds, t.Mimes = m.Kinds, m.Mimes
+	}
+	if m.MaxSize > 0 && (t.MaxSize == 0 || m.MaxSize < t.MaxSize) {
+		t.MaxSize = m.MaxSize
+	}
+	return t
+}
+
+func accept(f pipedef.Filter, m manifest.Filter, subtree string) func(rel, kind, mime string, size int64) bool {
+	mf := pipedef.Filter{Kinds: m.Kinds, Mimes: m.Mimes, Globs: m.Globs, MinSize: m.MinSize, MaxSize: m.MaxSize}
+	return func(rel, kind, mime string, size int64) bool {
+		if subtree != "" && rel != subtree && !strings.HasPrefix(rel, subtree+"/") {
+			return false
+		}
+		return f.Match(rel, kind, mime, size) && mf.Match(rel, kind, mime, size)
+	}
+}
+
+// locationPipeline is the pipeline a location runs after indexing ("" when none).
+func locationPipeline(loc *store.Location) string {
+	if p := loc.Config.Pipeline; p != "" && p != noPipeline {
+		return p
+	}
+	return ""
+}
+
+// defaultPipelineName is the pipeline new locations get: $CAIRN_DEFAULT_PIPELINE, else "default".
+func defaultPipelineName() string {
+	if p := os.Getenv("CAIRN_DEFAULT_PIPELINE"); p != "" {
+		return p
+	}
+	return "default"
+}
+
+// checkPipelineName fails unless name is "none" or a known pipeline.
+func checkPipelineName(a *app, name string) error {
+	if name == noPipeline {
+		return nil
+	}
+	ps, err := loadPipelines(a)
+	if _, ok := ps[name]; ok {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("pipeline %q: %w", name, err)
+	}
+	return fmt.Errorf("unknown pipeline %q (known: %s, or none)", name, strings.Join(pipelineNames(ps), ", "))
+}
+
+// sidecarRecorder keeps the sidecar table in step with a stage that produces sidecars
+// ("sidecar:<kind>"): a failure is recorded as a failed sidecar of that kind, with the error.
+func sidecarRecorder(ext string, produces []string) func(context.Context, *sql.Tx, pipeline.Item, error) error {
+	var kinds []string
+	for _, p := range produces {
+		if k, ok := strings.CutPrefix(p, "sidecar:"); ok {
+			kinds = append(kinds, k)
+		}
+	}
+	if len(kinds) == 0 {
+		return nil
+	}
+	return func(ctx context.Context, tx *sql.Tx, it pipeline.Item, err error) error {
+		for _, k := range kinds {
+			if e := store.SidecarFailed(ctx, tx, it.ContentID, k, ext, err); e != nil {
+				return e
+			}
+		}
+		return nil
+	}
+}
