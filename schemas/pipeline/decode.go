@@ -258,6 +258,8 @@ func (d *decoder) step(pipe string, i int, v any) (Step, bool) {
 			s.Filter.MaxSize = d.size(line, pipe, label, k, val)
 		case "config":
 			s.Config = d.config(line, pipe, label, val)
+		case "filter":
+			d.fail(line, pipe, label, "unknown key \"filter\" (filter keys go in the stage table itself: kinds, mimes, globs, exclude_globs, min_size, max_size)")
 		default:
 			d.fail(line, pipe, label, "%s", unknownKey(k, stepKeys))
 		}
@@ -266,8 +268,8 @@ func (d *decoder) step(pipe string, i int, v any) (Step, bool) {
 		d.fail(s.Line, pipe, label, "id: required (the stage to run, e.g. \"stage.filetype\")")
 	}
 	if f := s.Filter; f.MaxSize > 0 && f.MinSize > f.MaxSize {
-		d.fail(d.ln.line(append(base, "min_size")...), pipe, label, "min_size (%s) is larger than max_size (%s)",
-			FormatSize(f.MinSize), FormatSize(f.MaxSize))
+		d.fail(d.ln.line(append(base, "min_size")...), pipe, label, "min_size (%d bytes) is larger than max_size (%d bytes)",
+			f.MinSize, f.MaxSize)
 	}
 	return s, len(d.errs) == nerr
 }
