@@ -40,7 +40,7 @@
 //     all it contains; a trailing "/" matches directories only. A file passes if it matches any
 //     of globs (or there are none) and none of exclude_globs.
 //   - min_size, max_size: bytes, as an integer or a string: "4096", "100 KB", "100KiB",
-//     "1.5 MB", "2GB" (KB/MB/GB/TB/PB powers of 1000, KiB/MiB/… powers of 1024). max_size 0 or
+//     "1.5 MB", "2GB" (KB, MB, … EB powers of 1000; KiB, MiB, … EiB powers of 1024). max_size 0 or
 //     absent: no limit.
 //   - config: a table passed to the stage as a JSON object and validated against the JSON Schema
 //     of the stage's config (at Resolve time, when the installed stages are known).

@@ -14,15 +14,15 @@ import (
 // 1000, IEC units ("KiB") powers of 1024.
 var sizeUnits = map[string]int64{
 	"": 1, "b": 1,
-	"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "pb": 1e15,
-	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40, "pib": 1 << 50,
+	"kb": 1e3, "mb": 1e6, "gb": 1e9, "tb": 1e12, "pb": 1e15, "eb": 1e18,
+	"kib": 1 << 10, "mib": 1 << 20, "gib": 1 << 30, "tib": 1 << 40, "pib": 1 << 50, "eib": 1 << 60,
 }
 
 var sizeRE = regexp.MustCompile(`^([0-9]+(?:\.[0-9]+)?)\s*([A-Za-z]*)$`)
 
 // ParseSize parses a byte size: a whole number of bytes ("4096"), or a number and a unit
-// ("100 KB", "100KiB", "1.5 MB", "2GB"). KB, MB, GB, TB, PB are powers of 1000; KiB, MiB, GiB,
-// TiB, PiB powers of 1024; B is bytes; units are case-insensitive. Fractions round to the
+// ("100 KB", "100KiB", "1.5 MB", "2GB"). KB … EB are powers of 1000; KiB … EiB powers of
+// 1024; B is bytes; units are case-insensitive. Fractions round to the
 // nearest byte.
 func ParseSize(s string) (int64, error) {
 	t := strings.TrimSpace(s)
@@ -35,7 +35,7 @@ func ParseSize(s string) (int64, error) {
 	}
 	mult, ok := sizeUnits[strings.ToLower(m[2])]
 	if !ok {
-		return 0, fmt.Errorf("unknown unit %q (want B, KB, MB, GB, TB, PB, KiB, MiB, GiB, TiB or PiB)", m[2])
+		return 0, fmt.Errorf("unknown unit %q (want B, KB, MB, GB, TB, PB, EB, KiB, MiB, GiB, TiB, PiB or EiB)", m[2])
 	}
 	r, ok := new(big.Rat).SetString(m[1])
 	if !ok {
