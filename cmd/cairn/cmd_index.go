@@ -20,6 +20,8 @@ func init() {
 
 type indexFlags struct {
 	json, noProgress, allowEmpty bool
+	noPipeline                   bool
+	pipeline                     string
 	mode                         string
 	cfg                          store.LocationConfig // for a location index adds
 }
@@ -33,8 +35,10 @@ func runIndex(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&f.mode, "mode", "", "index mode for a new location, or override for this run: shallow, content or deep")
 	fs.BoolVar(&f.cfg.IgnoreHidden, "ignore-hidden", false, "for a new location: skip hidden files and folders")
 	fs.BoolVar(&f.cfg.NoIgnore, "no-ignore", false, "for a new location: index everything (no system, VCS, dev, NAS or .gitignore rules)")
+	fs.StringVar(&f.pipeline, "pipeline", "", "for a new location: the pipeline to run after indexing (default: $CAIRN_DEFAULT_PIPELINE or \"default\"; \"none\")")
+	fs.BoolVar(&f.noPipeline, "no-pipeline", false, "do not run the locations' pipelines after indexing")
 	fs.Usage = func() {
-		fmt.Fprintln(a.stderr, "usage: cairn index [PATH] [--mode shallow|content|deep] [--json]\n\nWithout PATH, every location of the library is indexed. A PATH that is not a location yet is added first.")
+		fmt.Fprintln(a.stderr, "usage: cairn index [PATH] [--mode shallow|content|deep] [--pipeline NAME] [--no-pipeline] [--json]\n\nWithout PATH, every location of the library is indexed. A PATH that is not a location yet is added first.")
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args)
@@ -49,6 +53,15 @@ func runIndex(ctx context.Context, a *app, args []string) error {
 	}
 	if len(pos) == 1 { // fail on a bad path before creating anything
 		if _, err := absPath(pos[0]); err != nil {
+			return err
+		}
+	}
+	f.cfg.Pipeline = f.pipeline
+	if f.cfg.Pipeline == "" {
+		f.cfg.Pipeline = defaultPipelineName()
+	}
+	if f.pipeline != "" {
+		if err := checkPipelineName(a, f.pipeline); err != nil {
 			return err
 		}
 	}
@@ -72,8 +85,18 @@ func runIndex(ctx context.Context, a *app, args []string) error {
 		return fmt.Errorf("library %s has no locations: `cairn index PATH` or `cairn location add PATH`", lib.Name)
 	}
 	var firstErr error
+	var lh *libHost
+	defer func() {
+		if lh != nil {
+			lh.Close()
+		}
+	}()
 	for i := range locs {
-		if err := indexLocation(ctx, a, lib, &locs[i], f); err != nil {
+		err := indexLocation(ctx, a, lib, &locs[i], f)
+		if err == nil && !f.noPipeline && ctx.Err() == nil {
+			err = indexPipeline(ctx, a, lib, &lh, &locs[i], f)
+		}
+		if err != nil {
 			fmt.Fprintf(a.stderr, "cairn index: %s: %v\n", locs[i].Path, err)
 			if firstErr == nil {
 				firstErr = err
@@ -142,6 +165,42 @@ func indexLocation(ctx context.Context, a *app, lib *library.Library, loc *store
 		}
 	} else {
 		printSummary(a, sum)
+	}
+	return err
+}
+
+// indexPipeline runs the location's pipeline after it was indexed (contents identified), starting
+// the extension host on first use.
+func indexPipeline(ctx context.Context, a *app, lib *library.Library, lh **libHost, loc *store.Location, f indexFlags) error {
+	name := locationPipeline(loc)
+	if name == "" {
+		return nil
+	}
+	if mode := loc.IndexMode; (f.mode == "" && mode == store.ModeShallow) || f.mode == store.ModeShallow {
+		return nil // no content identities: nothing for stages to work on
+	}
+	ps, lerr := loadPipelines(a)
+	p, ok := ps[name]
+	if !ok {
+		if lerr != nil {
+			return lerr
+		}
+		return fmt.Errorf("the location's pipeline %q is not defined (`cairn pipeline list`; change it with `cairn location pipeline PATH NAME`)", name)
+	}
+	if *lh == nil {
+		h, err := startHost(ctx, a, lib)
+		if err != nil {
+			return err
+		}
+		*lh = h
+	}
+	sum, err := runPipelineOn(ctx, a, lib, *lh, p, loc, "", pipelineFlags{json: f.json, noProgress: f.noProgress})
+	if f.json {
+		if jerr := a.jsonLine(sum); jerr != nil && err == nil {
+			err = jerr
+		}
+	} else {
+		printPipelineSummary(a, sum)
 	}
 	return err
 }

@@ -21,6 +21,7 @@ type locationJSON struct {
 	UUID          string `json:"uuid"`
 	Path          string `json:"path"`
 	Mode          string `json:"mode"`
+	Pipeline      string `json:"pipeline,omitempty"`
 	State         string `json:"state"`
 	LastIndexedAt string `json:"last_indexed_at,omitempty"`
 	Files         int64  `json:"files"`
@@ -40,8 +41,9 @@ func runLocation(ctx context.Context, a *app, args []string) error {
 		cfg.Ignore = append(cfg.Ignore, v)
 		return nil
 	})
+	pipelineName := fs.String("pipeline", "", "add: the pipeline `cairn index` runs after indexing (default: $CAIRN_DEFAULT_PIPELINE or \"default\"; \"none\" for none)")
 	fs.Usage = func() {
-		fmt.Fprintln(a.stderr, "usage: cairn location add PATH [--mode shallow|content|deep] | list [--json] | remove PATH")
+		fmt.Fprintln(a.stderr, "usage: cairn location add PATH [--mode shallow|content|deep] [--pipeline NAME] | list [--json] | remove PATH | pipeline PATH NAME")
 	}
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -61,6 +63,13 @@ func runLocation(ctx context.Context, a *app, args []string) error {
 		if _, err := absPath(pos[1]); err != nil {
 			return err
 		}
+		cfg.Pipeline = *pipelineName
+		if cfg.Pipeline == "" {
+			cfg.Pipeline = defaultPipelineName()
+		}
+		if err := checkPipelineName(a, cfg.Pipeline); err != nil {
+			return err
+		}
 		lib, err := a.open(ctx, true, true)
 		if err != nil {
 			return err
@@ -73,7 +82,32 @@ func runLocation(ctx context.Context, a *app, args []string) error {
 		if *asJSON {
 			return a.jsonLine(locJSON(ctx, lib, loc))
 		}
-		fmt.Fprintf(a.stdout, "added location %s (mode %s); run `cairn index` to index it\n", loc.Path, loc.IndexMode)
+		fmt.Fprintf(a.stdout, "added location %s (mode %s, pipeline %s); run `cairn index` to index it\n", loc.Path, loc.IndexMode, cfg.Pipeline)
+	case "pipeline":
+		if len(pos) != 3 {
+			return usagef("usage: cairn location pipeline PATH NAME")
+		}
+		if err := checkPipelineName(a, pos[2]); err != nil {
+			return err
+		}
+		lib, err := a.open(ctx, true, false)
+		if err != nil {
+			return err
+		}
+		defer lib.Close()
+		p, err := absPath(pos[1])
+		if err != nil {
+			return err
+		}
+		loc, err := lib.Store.LocationByPath(ctx, p)
+		if err != nil {
+			return fmt.Errorf("%s is not a location of library %s: %w", p, lib.Name, err)
+		}
+		loc.Config.Pipeline = pos[2]
+		if err := lib.Store.SetLocationConfig(ctx, loc.ID, loc.Config); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "location %s now runs pipeline %s after indexing\n", loc.Path, pos[2])
 	case "list":
 		lib, err := a.open(ctx, false, false)
 		if err != nil {
@@ -119,7 +153,7 @@ func runLocation(ctx context.Context, a *app, args []string) error {
 		}
 		fmt.Fprintf(a.stdout, "removed location %s (its files on disk are untouched)\n", loc.Path)
 	default:
-		return usagef("unknown subcommand %q: add, list, remove", pos[0])
+		return usagef("unknown subcommand %q: add, list, remove, pipeline", pos[0])
 	}
 	return nil
 }
@@ -166,7 +200,7 @@ func addLocation(ctx context.Context, lib *library.Library, path, mode string, c
 }
 
 func locJSON(ctx context.Context, lib *library.Library, l *store.Location) locationJSON {
-	j := locationJSON{ID: l.ID, UUID: l.UUID, Path: l.Path, Mode: l.IndexMode, State: l.ScanState}
+	j := locationJSON{ID: l.ID, UUID: l.UUID, Path: l.Path, Mode: l.IndexMode, State: l.ScanState, Pipeline: l.Config.Pipeline}
 	if l.LastIndexedAt != 0 {
 		j.LastIndexedAt = time.Unix(0, l.LastIndexedAt).UTC().Format(time.RFC3339)
 	}

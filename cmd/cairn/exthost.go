@@ -73,7 +73,11 @@ func startHost(ctx context.Context, a *app, lib *library.Library) (*libHost, err
 		if err != nil {
 			lh.missing["first-party extensions"] = err.Error()
 		} else {
-			built, fails := firstparty.Ensure(ctx, root, filepath.Join(a.home.Dir, "cache", "firstparty"), a.stderr)
+			cache := os.Getenv("CAIRN_FIRSTPARTY_CACHE") // shared between homes (tests)
+			if cache == "" {
+				cache = filepath.Join(a.home.Dir, "cache", "firstparty")
+			}
+			built, fails := firstparty.Ensure(ctx, root, cache, a.stderr)
 			for _, f := range fails {
 				lh.missing[f.Dir] = f.Err.Error()
 			}

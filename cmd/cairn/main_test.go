@@ -26,6 +26,10 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	cairnBin = filepath.Join(dir, "cairn")
+	// Kernel tests index without pipelines; pipeline tests ask for one. First-party extensions
+	// are built once for every test home.
+	os.Setenv("CAIRN_DEFAULT_PIPELINE", "none")
+	os.Setenv("CAIRN_FIRSTPARTY_CACHE", filepath.Join(dir, "firstparty"))
 	out, err := exec.Command("go", "build", "-o", cairnBin, ".").CombinedOutput()
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "building cairn: %v\n%s", err, out)

@@ -154,6 +154,18 @@ func (s *Store) SetLocationState(ctx context.Context, id int64, state string) er
 	return err
 }
 
+// SetLocationConfig replaces a location's settings.
+func (s *Store) SetLocationConfig(ctx context.Context, id int64, cfg LocationConfig) error {
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	if _, err := s.sql.ExecContext(ctx, `UPDATE locations SET config = ? WHERE id = ?`, string(b), id); err != nil {
+		return fmt.Errorf("saving the settings of location %d: %w", id, err)
+	}
+	return nil
+}
+
 // RemoveLocation deletes a location and everything indexed under it, in batches so that a huge
 // location does not hold one giant transaction; it is safe to run again after a crash.
 func (s *Store) RemoveLocation(ctx context.Context, id int64) error {

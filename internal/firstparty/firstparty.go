@@ -53,7 +53,7 @@ func SourceRoot() (string, error) {
 	_, file, _, ok := runtime.Caller(0)
 	if ok && filepath.IsAbs(file) {
 		root := filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
-		if _, err := os.Stat(filepath.Join(root, "extensions", "filetype", manifest.FileName)); err == nil {
+		if _, err := os.Stat(filepath.Join(root, "internal", "firstparty", "firstparty.go")); err == nil {
 			return root, nil
 		}
 	}
