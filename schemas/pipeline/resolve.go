@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -102,6 +103,7 @@ func (p *Pipeline) Resolve(c Catalog) ([]Step, error) {
 		}
 	}
 	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Line < errs[j].Line })
 		return nil, join(errs)
 	}
 	order, cycle := topoSort(deps)
@@ -188,6 +190,14 @@ func findCycle(deps [][]int, done []bool) []int {
 			for l, r := 0, len(cyc)-1; l < r; l, r = l+1, r-1 {
 				cyc[l], cyc[r] = cyc[r], cyc[l]
 			}
+			// Start at the earliest-written stage of the cycle.
+			m := 0
+			for k := range cyc {
+				if cyc[k] < cyc[m] {
+					m = k
+				}
+			}
+			cyc = append(cyc[m:], cyc[:m]...)
 			return append(cyc, cyc[0])
 		}
 		pos[i] = len(path)
