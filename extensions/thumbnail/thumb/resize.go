@@ -8,8 +8,7 @@ import (
 )
 
 // resize returns src scaled to w×h as premultiplied RGBA: a box
-// (area-average) pre-shrink by an integer factor to at most twice the
-// target, then Catmull-Rom to the exact size. Catmull-Rom alone from a large
+// (area-average) pre-shrink by an integer factor to 1–2× the target, then Catmull-Rom to the exact size. Catmull-Rom alone from a large
 // image is slow (its kernel widens with the factor) and needs a float64
 // buffer of w × src height × 32 bytes; the pre-shrink keeps both small.
 func resize(src image.Image, w, h int) *image.RGBA {
@@ -22,7 +21,9 @@ func resize(src image.Image, w, h int) *image.RGBA {
 		draw.Draw(dst, dst.Bounds(), src, b.Min, draw.Src)
 		return dst
 	}
-	if k := min(b.Dx()/(2*w), b.Dy()/(2*h)); k >= 2 {
+	// k is the pre-shrink factor: the box result stays between 1× and 2× the
+	// target, where Catmull-Rom is as clean as from the full image.
+	if k := (min(b.Dx()/w, b.Dy()/h) + 1) / 2; k >= 2 {
 		src = boxShrink(src, k)
 		b = src.Bounds()
 		if b.Dx() == w && b.Dy() == h {
