@@ -38,16 +38,17 @@ func runBench(ctx context.Context, a *app, args []string) error {
 	seed := fs.Uint64("seed", 1, "generator seed")
 	keep := fs.Bool("keep", false, "keep the generated tree")
 	asJSON := fs.Bool("json", false, "print JSON lines")
+	pipelineName := fs.String("pipeline", "default", "bench pipeline: the pipeline to run")
 	fs.Usage = func() {
-		fmt.Fprintln(a.stderr, "usage: cairn bench index [--files N] [--dir DIR] [--keep] [--json]\n\nGenerates a tree, times `find` and `fd -HI` on it, then cairn's shallow index, content index and\nunchanged re-index (each a child process, for its peak RSS), and prints the ratios.")
+		fmt.Fprintln(a.stderr, "usage: cairn bench index|pipeline [--files N] [--dir DIR] [--keep] [--json]\n\nindex: generates a tree, times `find` and `fd -HI` on it, then cairn's shallow index, content index and\nunchanged re-index (each a child process, for its peak RSS), and prints the ratios.\npipeline: indexes the tree in deep mode and runs a pipeline (default: the built-in default) in one\nchild process; prints end-to-end and per-stage files/s and the peak RSS, then a second, empty run.")
 		fs.PrintDefaults()
 	}
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if (len(pos) != 1 || pos[0] != "index") && !(len(pos) == 2 && pos[0] == "gen") {
-		return usagef("usage: cairn bench index [--files N] [--dir DIR]")
+	if (len(pos) != 1 || (pos[0] != "index" && pos[0] != "pipeline")) && !(len(pos) == 2 && pos[0] == "gen") {
+		return usagef("usage: cairn bench index|pipeline [--files N] [--dir DIR]")
 	}
 	self, err := os.Executable()
 	if err != nil {
@@ -97,6 +98,9 @@ func runBench(ctx context.Context, a *app, args []string) error {
 	}
 	// Warm the cache: every tool below runs on a warm tree.
 	benchpeer.Find(ctx, root)
+	if pos[0] == "pipeline" {
+		return benchPipeline(ctx, a, self, root, *pipelineName, *asJSON)
+	}
 
 	var rows []benchRow
 	emit := func(r benchRow) {
@@ -208,4 +212,76 @@ func runBench(ctx context.Context, a *app, args []string) error {
 		}
 	}
 	return nil
+}
+
+// benchPipeline runs `cairn index ROOT --mode deep --pipeline NAME` in a child process (fresh
+// home) and reports the end-to-end rate, each stage's rate and the peak RSS; then a re-run.
+func benchPipeline(ctx context.Context, a *app, self, root, name string, asJSON bool) error {
+	home, err := os.MkdirTemp("", "cairn-bench-home-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(home)
+	env := append(os.Environ(), "CAIRN_LIBRARY=")
+	if os.Getenv("CAIRN_FIRSTPARTY_CACHE") == "" {
+		env = append(env, "CAIRN_FIRSTPARTY_CACHE="+filepath.Join(a.home.Dir, "cache", "firstparty"))
+	}
+	// Build the first-party extensions (once per source change) before anything is timed.
+	warm := exec.CommandContext(ctx, self, "--home", home, "pipeline", "validate")
+	warm.Env, warm.Stderr = env, a.stderr
+	if err := warm.Run(); err != nil {
+		return fmt.Errorf("preparing the extensions: %w", err)
+	}
+	run := func(what string) error {
+		cmd := exec.CommandContext(ctx, self, "--home", home, "index", root, "--mode", "deep", "--pipeline", name, "--json", "--no-progress", "--no-ignore")
+		cmd.Stderr = a.stderr
+		cmd.Env = env
+		start := time.Now()
+		out, err := cmd.Output()
+		wall := time.Since(start)
+		if err != nil {
+			return fmt.Errorf("%s: %w", what, err)
+		}
+		var idx struct {
+			Files, Dirs, Symlinks int64
+		}
+		var pipe PipelineSummary
+		for i, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			target := any(&idx)
+			if i > 0 {
+				target = &pipe
+			}
+			if err := json.Unmarshal([]byte(line), target); err != nil {
+				return fmt.Errorf("%s: reading the summary: %w", what, err)
+			}
+		}
+		var rss int64
+		if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+			rss = ru.Maxrss * 1024
+		}
+		row := map[string]any{"what": what, "files": idx.Files, "seconds": wall.Seconds(),
+			"files_per_s": float64(idx.Files) / wall.Seconds(), "peak_rss_bytes": rss, "pipeline": pipe.Pipeline, "state": pipe.State}
+		if asJSON {
+			a.jsonLine(row)
+		} else {
+			fmt.Fprintf(a.stdout, "%-34s %9d files %8.2fs %9.0f files/s  rss %s  (pipeline %s: %s)\n", what, idx.Files, wall.Seconds(),
+				float64(idx.Files)/wall.Seconds(), humanBytes(rss), pipe.Pipeline, pipe.State)
+		}
+		for _, st := range pipe.Steps {
+			n := st.Done + st.Failed
+			sec := float64(st.Millis) / 1000
+			rate := float64(n) / max(sec, 1e-3)
+			if asJSON {
+				a.jsonLine(map[string]any{"what": what + ": " + st.Stage, "stage": st.Stage, "contents": n, "failed": st.Failed,
+					"seconds": sec, "contents_per_s": rate})
+				continue
+			}
+			fmt.Fprintf(a.stdout, "  %-32s %9d contents %7.2fs %9.0f/s  (%d failed)\n", st.Stage, n, sec, rate, st.Failed)
+		}
+		return nil
+	}
+	if err := run("index --mode deep + pipeline " + name); err != nil {
+		return err
+	}
+	return run("re-run (nothing changed)")
 }

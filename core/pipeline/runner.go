@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"runtime/debug"
+	"time"
 
 	"github.com/cairnfs/cairn/core/jobs"
 	"github.com/cairnfs/cairn/core/store"
@@ -30,6 +31,9 @@ type StepSummary struct {
 	Done    int64  `json:"done"`
 	Failed  int64  `json:"failed"`
 	Batches int64  `json:"batches"`
+	// Millis is the time spent in this step (reading, the stage, writing), over every run of
+	// the job.
+	Millis int64 `json:"ms"`
 }
 
 // Checkpoint is a pipeline run's durable state, saved in the transaction of every batch: the
@@ -97,6 +101,7 @@ func (r *Runner) step(ctx context.Context, cp *Checkpoint, s Step, size int) err
 		if err := r.Run.Check(ctx); err != nil {
 			return err
 		}
+		start := time.Now()
 		pending, err := r.Store.PendingStep(ctx, r.Location.ID, id, ver, r.RetryFailed, s.Types, cp.After, size)
 		if err != nil {
 			return err
@@ -149,6 +154,7 @@ func (r *Runner) step(ctx context.Context, cp *Checkpoint, s Step, size int) err
 			}
 		}
 		sum.Batches++
+		sum.Millis += time.Since(start).Milliseconds()
 		cp.After = pending[len(pending)-1].ContentID
 		r.Run.Progress("stage:"+id, sum.Done+sum.Failed, 0)
 		if err := r.Run.Save(ctx, b.Tx(), cp); err != nil {
