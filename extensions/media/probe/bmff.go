@@ -244,7 +244,8 @@ func readTrak(s *src, b box, t *track, depth int) error {
 				t.timescale, t.duration = uint64(be32(p[12:])), uint64(be32(p[16:]))
 			}
 		case "hdlr":
-			if p, err := s.read(c.start, 12); err == nil {
+			// The first is mdia's; a QuickTime minf has a data handler too.
+			if p, err := s.read(c.start, 12); err == nil && t.handler == "" {
 				t.handler = string(p[8:12])
 			}
 		case "stsd":
@@ -302,7 +303,7 @@ func readStsd(s *src, c box, t *track) error {
 			t.width, t.height = int(be16(e[24:])), int(be16(e[26:]))
 		}
 		if typ == "mp4v" && len(e) > 78 {
-			if oti, ok := esdsObjectType(e[78:]); ok && esdsCodecs[oti] != "" {
+			if oti, _, ok := esdsObjectType(e[78:]); ok && esdsCodecs[oti] != "" {
 				t.codec = esdsCodecs[oti]
 			}
 		}
@@ -324,8 +325,11 @@ func readStsd(s *src, c box, t *track) error {
 			}
 		}
 		if typ == "mp4a" && children < len(e) {
-			if oti, ok := esdsObjectType(e[children:]); ok && esdsCodecs[oti] != "" {
+			if oti, dsi, ok := esdsObjectType(e[children:]); ok && esdsCodecs[oti] != "" {
 				t.codec = esdsCodecs[oti]
+				if t.codec == "aac" {
+					aacConfig(dsi, t)
+				}
 			}
 		}
 		if typ == "lpcm" {
@@ -341,13 +345,44 @@ func readStsd(s *src, c box, t *track) error {
 	return nil
 }
 
+// aacFrequencies are the sampling frequencies by AudioSpecificConfig index.
+var aacFrequencies = [...]int{96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350}
+
+// aacConfig reads the sample rate and channels of an AudioSpecificConfig:
+// the sample entry's channel count is a fixed 2 for AAC.
+func aacConfig(dsi []byte, t *track) {
+	r := &bits{b: dsi}
+	if r.n(5) == 31 { // audioObjectType escape
+		r.n(6)
+	}
+	rate := 0
+	if i := r.n(4); i == 15 {
+		rate = int(r.n(24))
+	} else if int(i) < len(aacFrequencies) {
+		rate = aacFrequencies[i]
+	}
+	ch := int(r.n(4))
+	if r.bad {
+		return
+	}
+	if rate > 0 && t.sampleRate == 0 {
+		t.sampleRate = rate
+	}
+	if ch >= 1 && ch <= 6 {
+		t.channels = ch
+	} else if ch == 7 {
+		t.channels = 8
+	}
+}
+
 // esdsObjectType finds the esds box among a sample entry's children and
-// returns its DecoderConfigDescriptor's objectTypeIndication.
-func esdsObjectType(children []byte) (byte, bool) {
+// returns its DecoderConfigDescriptor's objectTypeIndication and its
+// DecoderSpecificInfo.
+func esdsObjectType(children []byte) (oti byte, dsi []byte, ok bool) {
 	for len(children) >= 8 {
 		size := int(be32(children))
 		if size < 8 || size > len(children) {
-			return 0, false
+			return 0, nil, false
 		}
 		if string(children[4:8]) == "esds" {
 			d := children[12:size] // after version and flags
@@ -366,7 +401,7 @@ func esdsObjectType(children []byte) (byte, bool) {
 				switch tag {
 				case 0x03: // ES_Descriptor: ES_ID, flags, optional fields
 					if len(d) < 3 {
-						return 0, false
+						return 0, nil, false
 					}
 					flags := d[2]
 					d = d[3:]
@@ -379,23 +414,37 @@ func esdsObjectType(children []byte) (byte, bool) {
 					if flags&0x20 != 0 && len(d) >= 2 {
 						d = d[2:]
 					}
-				case 0x04:
-					if len(d) < 1 {
-						return 0, false
+				case 0x04: // DecoderConfigDescriptor, then DecoderSpecificInfo
+					if len(d) < 13 {
+						return 0, nil, false
 					}
-					return d[0], true
+					oti, d = d[0], d[13:]
+					if len(d) > 2 && d[0] == 0x05 {
+						n, i := 0, 1
+						for ; i < 5 && i < len(d); i++ {
+							n = n<<7 | int(d[i]&0x7f)
+							if d[i]&0x80 == 0 {
+								i++
+								break
+							}
+						}
+						if i+n <= len(d) {
+							dsi = d[i : i+n]
+						}
+					}
+					return oti, dsi, true
 				default:
 					if n > len(d) {
-						return 0, false
+						return 0, nil, false
 					}
 					d = d[n:]
 				}
 			}
-			return 0, false
+			return 0, nil, false
 		}
 		children = children[size:]
 	}
-	return 0, false
+	return 0, nil, false
 }
 
 // orientations are the EXIF orientations as matrices (a, b, c, d) that map

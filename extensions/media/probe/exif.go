@@ -374,6 +374,8 @@ func gpsPosition(t *tiff, gps ifd) *GPS {
 	if math.IsNaN(p.Lat) || math.IsNaN(p.Lon) || math.Abs(p.Lat) > 90 || math.Abs(p.Lon) > 180 {
 		return nil
 	}
+	// Nanodegrees (0.1 mm) are finer than any receiver: drop float noise.
+	p.Lat, p.Lon = math.Round(p.Lat*1e9)/1e9, math.Round(p.Lon*1e9)/1e9
 	if alt := gps.rationals(t, gpsAlt, 1); len(alt) == 1 && !math.IsNaN(alt[0]) && !math.IsInf(alt[0], 0) {
 		a := alt[0]
 		if ref, ok := gps.uint(t, gpsAltRef); ok && ref == 1 {

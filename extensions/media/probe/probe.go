@@ -113,6 +113,7 @@ func (i *Info) check() error {
 	if math.IsNaN(i.FPS) || math.IsInf(i.FPS, 0) || i.FPS < 0 || i.FPS > 1e6 {
 		i.FPS = 0
 	}
+	i.FPS = math.Round(i.FPS*1000) / 1000
 	if i.Bitrate < 0 {
 		i.Bitrate = 0
 	}
