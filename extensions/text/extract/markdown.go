@@ -66,7 +66,10 @@ func extractMarkdown(r io.ReaderAt, size int64, w *writer, res *Result, _ Limits
 			w.Para()
 			return nil
 		}
-		if mdRule.MatchString(line) || mdSetext.MatchString(line) || mdRefDef.MatchString(line) || mdTableSep.MatchString(line) {
+		if mdTableSep.MatchString(line) {
+			return nil
+		}
+		if mdRule.MatchString(line) || mdSetext.MatchString(line) || mdRefDef.MatchString(line) {
 			w.Para()
 			return nil
 		}

@@ -220,7 +220,7 @@ func extractDOCX(r io.ReaderAt, size int64, w *writer, res *Result, _ Limits) er
 	if _, ok := d.files[main]; !ok {
 		main = "word/document2.xml"
 	}
-	inText := false
+	inText, cells := false, 0
 	return d.xmlWalk(main, func(tok xml.Token) error {
 		switch t := tok.(type) {
 		case xml.StartElement:
@@ -231,14 +231,21 @@ func extractDOCX(r io.ReaderAt, size int64, w *writer, res *Result, _ Limits) er
 				w.Tab()
 			case "br", "cr":
 				w.Line()
+			case "tc":
+				cells++
 			}
 		case xml.EndElement:
 			switch t.Name.Local {
 			case "t":
 				inText = false
 			case "p":
-				w.Para()
+				if cells > 0 {
+					w.Space()
+				} else {
+					w.Para()
+				}
 			case "tc":
+				cells = max(0, cells-1)
 				w.Tab()
 			case "tr":
 				w.Line()
