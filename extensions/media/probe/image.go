@@ -10,7 +10,10 @@ func probeJPEG(s *src, info *Info) error {
 	pos := int64(2)
 	sof := false
 	for n := 0; n < maxBoxes; n++ {
-		h, err := s.read(pos, 4)
+		h, err := s.readUpTo(pos, 4)
+		if err == nil && len(h) < 2 {
+			err = malformed("file ends at offset %d, before the end-of-image marker", pos)
+		}
 		if err != nil {
 			if sof {
 				return nil
@@ -33,6 +36,12 @@ func probeJPEG(s *src, info *Info) error {
 				return malformed("no frame header (SOFn) before the %s", map[bool]string{true: "scan", false: "end of image"}[m == 0xDA])
 			}
 			return nil
+		}
+		if len(h) < 4 {
+			if sof {
+				return nil
+			}
+			return malformed("segment 0x%02X at offset %d is truncated", m, pos)
 		}
 		length := int64(be16(h[2:]))
 		if length < 2 {
