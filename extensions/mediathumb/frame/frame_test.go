@@ -1,0 +1,186 @@
+package frame
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image/jpeg"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func need(t *testing.T, tool, pkg string) {
+	t.Helper()
+	if _, err := exec.LookPath(tool); err != nil {
+		t.Skipf("%s is not installed (apt: %s)", tool, pkg)
+	}
+}
+
+// MakeVideo writes a 640×360, 4 s video whose left half is red and right
+// half blue into dir, with ffmpeg.
+func MakeVideo(t testing.TB, dir string) string {
+	t.Helper()
+	p := filepath.Join(dir, "clip.mp4")
+	out, err := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "color=red:size=320x360:rate=10:duration=4",
+		"-f", "lavfi", "-i", "color=blue:size=320x360:rate=10:duration=4", "-filter_complex", "hstack",
+		"-c:v", "mpeg4", "-q:v", "2", "-pix_fmt", "yuv420p", p).CombinedOutput()
+	if err != nil {
+		t.Fatalf("making a video with ffmpeg: %v\n%s", err, out)
+	}
+	return p
+}
+
+// MakePDF writes a one-page US Letter PDF (612×792 pt) whose top-left
+// quadrant is a red rectangle into dir.
+func MakePDF(t testing.TB, dir string) string {
+	t.Helper()
+	content := "1 0 0 rg 0 396 306 396 re f\n"
+	objs := []string{
+		"<< /Type /Catalog /Pages 2 0 R >>",
+		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << >> >>",
+		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", len(content), content),
+	}
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	offs := make([]int, len(objs))
+	for i, o := range objs {
+		offs[i] = b.Len()
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, off := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", off)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	p := filepath.Join(dir, "page.pdf")
+	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// colourAt decodes a JPEG thumbnail and returns the colour at (fx, fy), fractions of its size.
+func colourAt(t *testing.T, data []byte, fx, fy float64) (r, g, b uint32) {
+	t.Helper()
+	m, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("decoding a thumbnail: %v", err)
+	}
+	bd := m.Bounds()
+	r, g, b, _ = m.At(int(fx*float64(bd.Dx())), int(fy*float64(bd.Dy()))).RGBA()
+	return r >> 8, g >> 8, b >> 8
+}
+
+func TestVideo(t *testing.T) {
+	need(t, "ffmpeg", "ffmpeg")
+	p := MakeVideo(t, t.TempDir())
+	res, err := Video(context.Background(), p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := exec.LookPath("ffprobe"); err == nil && (res.FrameAt < 0.39 || res.FrameAt > 0.41) {
+		t.Errorf("frame at %.3f s, want 10%% of 4 s", res.FrameAt)
+	}
+	want := map[int][2]int{1024: {640, 360}, 256: {256, 144}} // never upscaled
+	if len(res.Thumbs) != 2 {
+		t.Fatalf("%d thumbnails", len(res.Thumbs))
+	}
+	for _, th := range res.Thumbs {
+		if w := want[th.Variant]; th.Width != w[0] || th.Height != w[1] || th.Format != "jpg" {
+			t.Errorf("variant %d: %s %d×%d, want jpg %v", th.Variant, th.Format, th.Width, th.Height, w)
+		}
+		if r, _, b := colourAt(t, th.Data, 0.25, 0.5); r < 200 || b > 60 {
+			t.Errorf("variant %d: left half (%d,_,%d), want red", th.Variant, r, b)
+		}
+		if r, _, b := colourAt(t, th.Data, 0.75, 0.5); r > 60 || b < 200 {
+			t.Errorf("variant %d: right half (%d,_,%d), want blue", th.Variant, r, b)
+		}
+	}
+}
+
+func TestPDF(t *testing.T) {
+	need(t, "pdftoppm", "poppler-utils")
+	p := MakePDF(t, t.TempDir())
+	res, err := PDF(context.Background(), p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[int][2]int{1024: {791, 1024}, 256: {198, 256}}
+	for _, th := range res.Thumbs {
+		w := want[th.Variant]
+		if th.Height != w[1] || th.Width < w[0]-1 || th.Width > w[0]+1 || th.Format != "jpg" {
+			t.Errorf("variant %d: %s %d×%d, want jpg ~%v", th.Variant, th.Format, th.Width, th.Height, w)
+		}
+		if r, g, _ := colourAt(t, th.Data, 0.25, 0.25); r < 200 || g > 60 {
+			t.Errorf("variant %d: top-left (%d,%d,_), want red", th.Variant, r, g)
+		}
+		if r, g, b := colourAt(t, th.Data, 0.75, 0.75); r < 200 || g < 200 || b < 200 {
+			t.Errorf("variant %d: bottom-right (%d,%d,%d), want white paper", th.Variant, r, g, b)
+		}
+	}
+	// Limits and broken files: clear errors.
+	if _, err := PDF(context.Background(), p, Options{MaxPDFBytes: 100}); err == nil || !strings.HasPrefix(err.Error(), "PDF is ") ||
+		!strings.Contains(err.Error(), "over the 100 bytes thumbnail limit") {
+		t.Errorf("a PDF over the limit: %v", err)
+	}
+	bad := filepath.Join(t.TempDir(), "bad.pdf")
+	os.WriteFile(bad, []byte("%PDF-1.4\nnot really"), 0o644)
+	if _, err := PDF(context.Background(), bad, Options{}); err == nil || !strings.Contains(err.Error(), "pdftoppm failed") {
+		t.Errorf("a broken PDF: %v", err)
+	}
+}
+
+// TestToolMissing: with nothing on PATH, a clear "not installed" error.
+func TestToolMissing(t *testing.T) {
+	t.Setenv("PATH", t.TempDir())
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "x.pdf"), []byte("%PDF-1.4\n"), 0o644)
+	_, err := Video(context.Background(), filepath.Join(dir, "x.mp4"), Options{})
+	if !errors.Is(err, ErrToolMissing) || err.Error() != "ffmpeg is not installed: video thumbnails are not available (install ffmpeg)" {
+		t.Errorf("video: %v", err)
+	}
+	_, err = PDF(context.Background(), filepath.Join(dir, "x.pdf"), Options{})
+	if !errors.Is(err, ErrToolMissing) || err.Error() != "pdftoppm is not installed: PDF thumbnails are not available (install poppler-utils)" {
+		t.Errorf("pdf: %v", err)
+	}
+}
+
+// TestTimeoutKills: a tool that hangs (and its child) is killed at the
+// deadline.
+func TestTimeoutKills(t *testing.T) {
+	dir := t.TempDir()
+	pidFile := filepath.Join(dir, "child.pid")
+	script := "#!/bin/sh\nsleep 60 &\necho $! > " + pidFile + "\nwait\n"
+	if err := os.WriteFile(filepath.Join(dir, "pdftoppm"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	pdf := MakePDF(t, dir)
+	start := time.Now()
+	_, err := PDF(context.Background(), pdf, Options{Timeout: 300 * time.Millisecond})
+	if err == nil || !strings.Contains(err.Error(), "pdftoppm timed out after 300ms and was killed") {
+		t.Fatalf("error %v, want the timeout", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("took %s", d)
+	}
+	pid, _ := os.ReadFile(pidFile)
+	if len(pid) > 0 {
+		for i := 0; i < 50; i++ {
+			st, err := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/stat")
+			if err != nil || strings.Contains(string(st), ") Z ") {
+				return
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Errorf("the tool's child %s survived the deadline", strings.TrimSpace(string(pid)))
+	}
+}
+

@@ -1,0 +1,14 @@
+//go:build unix && !linux
+
+package frame
+
+import (
+	"os/exec"
+	"syscall"
+)
+
+// setGroup runs the child in its own process group, killed whole on cancel.
+func setGroup(cmd *exec.Cmd) {
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+}
