@@ -2,7 +2,6 @@ package extract
 
 import (
 	"errors"
-	"fmt"
 	"io"
 	"math"
 	"strings"
@@ -161,8 +160,7 @@ func (x *pdfText) run(data []byte, res pdfDict, depth int, forms map[int]bool) e
 			return x.flush()
 		}
 		if err != nil {
-			_ = x.flush()
-			return fmt.Errorf("content stream: %w", err)
+			return x.flush() // a damaged stream: keep the text before the damage
 		}
 		op, ok := v.(pdfKeyword)
 		if !ok {
@@ -172,7 +170,7 @@ func (x *pdfText) run(data []byte, res pdfDict, depth int, forms map[int]bool) e
 			continue
 		}
 		arg := func(i int) any {
-			if i < len(ops) {
+			if i >= 0 && i < len(ops) {
 				return ops[i]
 			}
 			return nil

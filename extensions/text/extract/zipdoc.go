@@ -218,7 +218,7 @@ func extractDOCX(r io.ReaderAt, size int64, w *writer, res *Result, _ Limits) er
 	res.Title = d.coreTitle("docProps/core.xml")
 	main := "word/document.xml"
 	if _, ok := d.files[main]; !ok {
-		main = "word/document2.xml"
+		return errors.New("no word/document.xml: not a Word document")
 	}
 	inText, cells := false, 0
 	return d.xmlWalk(main, func(tok xml.Token) error {
