@@ -73,6 +73,9 @@ func extractItem(it cairn.Item, lim extract.Limits) (o cairn.Outcome) {
 	if err != nil {
 		return it.Fail(err)
 	}
+	if res.Text == "" { // nothing to search: no sidecar
+		return it.OK(map[string]any{"chars": 0, "format": res.Format, "truncated": false})
+	}
 	if _, err := cairn.WriteSidecar(cairn.SidecarFile{ContentUUID: it.ContentUUID, Kind: SidecarKind,
 		Variant: SidecarVariant, Format: SidecarFormat, Data: []byte(res.Text)}); err != nil {
 		return it.Fail(fmt.Errorf("write the text sidecar: %w", err))
