@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"image/jpeg"
 	"os"
 	"os/exec"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cairnfs/cairn/extensions/mediathumb/internal/fixture"
 )
 
 func need(t *testing.T, tool, pkg string) {
@@ -19,51 +20,6 @@ func need(t *testing.T, tool, pkg string) {
 	if _, err := exec.LookPath(tool); err != nil {
 		t.Skipf("%s is not installed (apt: %s)", tool, pkg)
 	}
-}
-
-// MakeVideo writes a 640×360, 4 s video whose left half is red and right
-// half blue into dir, with ffmpeg.
-func MakeVideo(t testing.TB, dir string) string {
-	t.Helper()
-	p := filepath.Join(dir, "clip.mp4")
-	out, err := exec.Command("ffmpeg", "-nostdin", "-v", "error", "-f", "lavfi", "-i", "color=red:size=320x360:rate=10:duration=4",
-		"-f", "lavfi", "-i", "color=blue:size=320x360:rate=10:duration=4", "-filter_complex", "hstack",
-		"-c:v", "mpeg4", "-q:v", "2", "-pix_fmt", "yuv420p", p).CombinedOutput()
-	if err != nil {
-		t.Fatalf("making a video with ffmpeg: %v\n%s", err, out)
-	}
-	return p
-}
-
-// MakePDF writes a one-page US Letter PDF (612×792 pt) whose top-left
-// quadrant is a red rectangle into dir.
-func MakePDF(t testing.TB, dir string) string {
-	t.Helper()
-	content := "1 0 0 rg 0 396 306 396 re f\n"
-	objs := []string{
-		"<< /Type /Catalog /Pages 2 0 R >>",
-		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << >> >>",
-		fmt.Sprintf("<< /Length %d >>\nstream\n%sendstream", len(content), content),
-	}
-	var b bytes.Buffer
-	b.WriteString("%PDF-1.4\n")
-	offs := make([]int, len(objs))
-	for i, o := range objs {
-		offs[i] = b.Len()
-		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
-	}
-	xref := b.Len()
-	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
-	for _, off := range offs {
-		fmt.Fprintf(&b, "%010d 00000 n \n", off)
-	}
-	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
-	p := filepath.Join(dir, "page.pdf")
-	if err := os.WriteFile(p, b.Bytes(), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // colourAt decodes a JPEG thumbnail and returns the colour at (fx, fy), fractions of its size.
@@ -80,7 +36,7 @@ func colourAt(t *testing.T, data []byte, fx, fy float64) (r, g, b uint32) {
 
 func TestVideo(t *testing.T) {
 	need(t, "ffmpeg", "ffmpeg")
-	p := MakeVideo(t, t.TempDir())
+	p := fixture.Video(t, t.TempDir())
 	res, err := Video(context.Background(), p, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -107,7 +63,7 @@ func TestVideo(t *testing.T) {
 
 func TestPDF(t *testing.T) {
 	need(t, "pdftoppm", "poppler-utils")
-	p := MakePDF(t, t.TempDir())
+	p := fixture.PDF(t, t.TempDir())
 	res, err := PDF(context.Background(), p, Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -162,7 +118,7 @@ func TestTimeoutKills(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	pdf := MakePDF(t, dir)
+	pdf := fixture.PDF(t, dir)
 	start := time.Now()
 	_, err := PDF(context.Background(), pdf, Options{Timeout: 300 * time.Millisecond})
 	if err == nil || !strings.Contains(err.Error(), "pdftoppm timed out after 300ms and was killed") {
@@ -183,4 +139,3 @@ func TestTimeoutKills(t *testing.T) {
 		t.Errorf("the tool's child %s survived the deadline", strings.TrimSpace(string(pid)))
 	}
 }
-
