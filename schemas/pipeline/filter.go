@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"errors"
-	"fmt"
 	"path"
 	"strings"
 	"sync"
@@ -98,10 +97,7 @@ var (
 	globCacheMu sync.Mutex
 )
 
-const (
-	maxCachedGlobs = 4096
-	maxDoubleStars = 8 // bounds the backtracking of matchSegs
-)
+const maxCachedGlobs = 4096
 
 // compiled returns the compiled form of a pattern (cached). An invalid pattern matches nothing;
 // Parse rejects them before they get here.
@@ -152,7 +148,6 @@ func compileGlob(p string) (*glob, error) {
 	if !anchored {
 		g.segs = append(g.segs, "**")
 	}
-	stars := 0
 	for _, s := range strings.Split(p, "/") {
 		switch s {
 		case "":
@@ -162,9 +157,6 @@ func compileGlob(p string) (*glob, error) {
 		case "**":
 			if n := len(g.segs); n > 0 && g.segs[n-1] == "**" {
 				continue // "**/**" is "**"
-			}
-			if stars++; stars > maxDoubleStars {
-				return nil, fmt.Errorf("more than %d \"**\" segments", maxDoubleStars)
 			}
 		default:
 			if strings.Contains(s, "**") { // gitignore: other runs of stars are ordinary stars
@@ -212,46 +204,63 @@ func splitPath(rel string) []string {
 }
 
 // match reports whether the pattern matches the path or one of its parent directories.
-func (g *glob) match(path []string) bool {
-	if len(path) == 0 {
+//
+// It runs a dynamic programme over (pattern segment, path segment), O(len(pattern) ×
+// len(path)) name matches, so no pattern can make it backtrack exponentially. A "**" matches zero
+// or more segments, except at the end of the pattern, where it matches one or more
+// ("Pictures/**" is everything inside Pictures, not Pictures itself).
+func (g *glob) match(segs []string) bool {
+	n := len(segs)
+	if n == 0 {
 		return false
 	}
-	last := len(path)
+	var buf [2 * 33]bool
+	var cur, next []bool
+	if n+1 <= len(buf)/2 {
+		cur, next = buf[:n+1], buf[n+1:2*(n+1)]
+	} else {
+		cur, next = make([]bool, n+1), make([]bool, n+1)
+	}
+	// cur[j]: the pattern so far matches segs[:j].
+	cur[0] = true
+	for i, p := range g.segs {
+		clear(next)
+		alive := false
+		if p == "**" {
+			trailing := i == len(g.segs)-1
+			seen := false
+			for j := 0; j <= n; j++ {
+				if seen || (!trailing && cur[j]) {
+					next[j] = true
+					alive = true
+				}
+				if cur[j] {
+					seen = true
+				}
+			}
+		} else {
+			for j := 0; j < n; j++ {
+				if cur[j] {
+					if ok, _ := path.Match(p, segs[j]); ok {
+						next[j+1] = true
+						alive = true
+					}
+				}
+			}
+		}
+		if !alive {
+			return false
+		}
+		cur, next = next, cur
+	}
+	last := n
 	if g.dirOnly {
 		last-- // the path itself is a file; only its directories can match
 	}
-	for n := 1; n <= last; n++ {
-		if matchSegs(g.segs, path[:n]) {
+	for j := 1; j <= last; j++ {
+		if cur[j] {
 			return true
 		}
 	}
 	return false
-}
-
-// matchSegs matches pattern segments against path segments. A "**" matches zero or more
-// segments, except at the end of the pattern, where it matches one or more ("Pictures/**" is
-// everything inside Pictures, not Pictures itself).
-func matchSegs(pat, segs []string) bool {
-	for len(pat) > 0 {
-		if pat[0] == "**" {
-			rest := pat[1:]
-			if len(rest) == 0 {
-				return len(segs) > 0
-			}
-			for i := 0; i <= len(segs); i++ {
-				if matchSegs(rest, segs[i:]) {
-					return true
-				}
-			}
-			return false
-		}
-		if len(segs) == 0 {
-			return false
-		}
-		if ok, _ := path.Match(pat[0], segs[0]); !ok {
-			return false
-		}
-		pat, segs = pat[1:], segs[1:]
-	}
-	return len(segs) == 0
 }

@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"fmt"
+	"strings"
 	"testing"
+	"time"
 )
 
 func TestGlobMatch(t *testing.T) {
@@ -76,7 +78,7 @@ func TestGlobMatch(t *testing.T) {
 }
 
 func TestCheckGlob(t *testing.T) {
-	for _, bad := range []string{"", "/", "!x", "a/[bc", `x\`, "../a", "a/./b", "a//b", "**/**/**/a/**/b/**/c/**/d/**/e/**/f/**/g/**/h/**/i"} {
+	for _, bad := range []string{"", "/", "!x", "a/[bc", `x\`, "../a", "a/./b", "a//b"} {
 		if CheckGlob(bad) == nil {
 			t.Errorf("CheckGlob(%q) accepted a bad pattern", bad)
 		}
@@ -225,5 +227,19 @@ func BenchmarkMatchPath(b *testing.B) {
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		f.MatchPath(paths[i%len(paths)])
+	}
+}
+
+// TestGlobNoBacktracking: a pattern full of "**" against a deep path stays fast (the matcher is
+// a dynamic programme, not backtracking).
+func TestGlobNoBacktracking(t *testing.T) {
+	deep := strings.Repeat("a/", 500) + "b"
+	f := Filter{Globs: []string{strings.Repeat("**/a/", 20) + "**/c"}}
+	start := time.Now()
+	if f.MatchPath(deep) {
+		t.Error("matched")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("took %v", d)
 	}
 }
