@@ -17,7 +17,7 @@ func TestGlobMatch(t *testing.T) {
 		{"*.jpg", "a.jpg", true},
 		{"*.jpg", "Pictures/2024/a.jpg", true},
 		{"*.jpg", "a.jpeg", false},
-		{"*.jpg", "a.JPG", false}, // case-sensitive
+		{"*.jpg", "a.JPG", false},          // case-sensitive
 		{"*.jpg", "x.jpg/inner.txt", true}, // a matching directory selects its contents
 		{"a?c", "dir/abc", true},
 		{"a?c", "dir/ac", false},
