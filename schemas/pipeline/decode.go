@@ -321,8 +321,8 @@ func (d *decoder) config(line int, pipe, stage string, v any) json.RawMessage {
 		d.fail(line, pipe, stage, "config: want a table, got %s", typeName(v))
 		return nil
 	}
-	if err := jsonable(t); err != nil {
-		d.fail(line, pipe, stage, "config: %v", err)
+	if err := jsonable(t, "config"); err != nil {
+		d.fail(line, pipe, stage, "%v", err)
 		return nil
 	}
 	b, err := json.Marshal(t)
@@ -333,29 +333,29 @@ func (d *decoder) config(line int, pipe, stage string, v any) json.RawMessage {
 	return b
 }
 
-// jsonable rejects values JSON cannot carry (NaN and infinities).
-func jsonable(v any) error {
+// jsonable rejects values JSON cannot carry (NaN and infinities); at names the value.
+func jsonable(v any, at string) error {
 	switch t := v.(type) {
 	case float64:
 		if math.IsNaN(t) || math.IsInf(t, 0) {
-			return fmt.Errorf("%v cannot be written as JSON", t)
+			return fmt.Errorf("%s: %v cannot be written as JSON", at, t)
 		}
 	case map[string]any:
 		for _, k := range sortedKeys(t) {
-			if err := jsonable(t[k]); err != nil {
-				return fmt.Errorf("%s: %w", k, err)
+			if err := jsonable(t[k], at+"."+k); err != nil {
+				return err
 			}
 		}
 	case []map[string]any:
 		for i, e := range t {
-			if err := jsonable(e); err != nil {
-				return fmt.Errorf("[%d]: %w", i, err)
+			if err := jsonable(e, at+"["+strconv.Itoa(i)+"]"); err != nil {
+				return err
 			}
 		}
 	case []any:
 		for i, e := range t {
-			if err := jsonable(e); err != nil {
-				return fmt.Errorf("[%d]: %w", i, err)
+			if err := jsonable(e, at+"["+strconv.Itoa(i)+"]"); err != nil {
+				return err
 			}
 		}
 	}
