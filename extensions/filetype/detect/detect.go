@@ -221,12 +221,13 @@ func (d *Detector) detect(name string, s *source) Result {
 			}
 		}
 		if t == d.zipType || t.Zip != nil {
-			if z := d.zipRefine(s); z != nil {
+			z, known := d.zipRefine(s)
+			if z != nil {
 				return d.result(z, confidence(0.95, z, cands), "zip")
 			}
 			for _, c := range cands {
-				if c.Zip != nil { // a ZIP-based format named so, whose contents we could not tell
-					return d.result(c, 0.7, "extension")
+				if c.Zip != nil && !known { // named so, and its members could not be read
+					return d.result(c, 0.6, "extension")
 				}
 			}
 		}

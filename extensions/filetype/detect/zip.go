@@ -3,6 +3,7 @@ package detect
 import (
 	"bytes"
 	"encoding/binary"
+	"path"
 	"strings"
 	"sync"
 )
@@ -25,9 +26,10 @@ type zipContents struct {
 
 // zipRefine tells which ZIP-based format a ZIP file is, from its member
 // names and its "mimetype" member, or nil for a plain ZIP.
-func (d *Detector) zipRefine(s *source) *fileType {
+// known is false when no member name could be read.
+func (d *Detector) zipRefine(s *source) (t *fileType, known bool) {
 	if len(d.zips) == 0 {
-		return nil
+		return nil, false
 	}
 	z := zipContents{set: map[string]bool{}}
 	z.scanLocal(s.hdr)
@@ -40,7 +42,7 @@ func (d *Detector) zipRefine(s *source) *fileType {
 			best, bestN = t, n
 		}
 	}
-	return best
+	return best, len(z.names) > 0
 }
 
 // matches tells whether the rule identifies z, and how many members it named.
@@ -57,11 +59,16 @@ func (z *zipContents) matches(r *ZipRule) (int, bool) {
 }
 
 func (z *zipContents) has(m string) bool {
-	if !strings.HasSuffix(m, "/") {
+	glob := strings.ContainsAny(m, "*?[")
+	if !glob && !strings.HasSuffix(m, "/") {
 		return z.set[m]
 	}
 	for _, n := range z.names {
-		if strings.HasPrefix(n, m) {
+		if glob {
+			if ok, _ := path.Match(m, n); ok {
+				return true
+			}
+		} else if strings.HasPrefix(n, m) {
 			return true
 		}
 	}

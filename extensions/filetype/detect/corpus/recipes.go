@@ -1,0 +1,203 @@
+package corpus
+
+// sources are the base inputs the recipes convert, written to $SRC.
+var sources = map[string]string{
+	"doc.md":       "# A title\n\nSome *emphasis*, a [link](https://example.com) and a list:\n\n- one\n- two\n\n| a | b |\n|---|---|\n| 1 | 2 |\n",
+	"hello.c":      "#include <stdio.h>\n\nint main(void)\n{\n\tprintf(\"hello\\n\");\n\treturn 0;\n}\n",
+	"lib.c":        "int add(int a, int b) { return a + b; }\n",
+	"hello.go":     "package main\n\nimport \"fmt\"\n\nfunc main() { fmt.Println(\"hello\") }\n",
+	"Hello.java":   "public class Hello {\n    public static void main(String[] a) { System.out.println(\"hi\"); }\n}\n",
+	"a.txt":        "The quick brown fox\njumps over the lazy dog.\n",
+	"b.txt":        "The quick brown fox\nleaps over the lazy cat.\n",
+	"mod.py":       "def f(x):\n    return x * 2\n",
+	"msg.po":       "msgid \"\"\nmsgstr \"Content-Type: text/plain; charset=UTF-8\\n\"\n\nmsgid \"Hello\"\nmsgstr \"Bonjour\"\n",
+	"page.ps":      "%!PS-Adobe-3.0\n/Times-Roman findfont 12 scalefont setfont\n72 720 moveto (Hello) show\nshowpage\n",
+	"Manifest.xml": "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<manifest xmlns:android=\"http://schemas.android.com/apk/res/android\" package=\"a.b\"/>\n",
+	"pyproj.toml":  "[project]\nname = \"x\"\nversion = \"1.0\"\n",
+}
+
+// ff is the start of an ffmpeg command line.
+const ff = "ffmpeg -nostdin -v error -y "
+
+// img is a one-frame test picture; snd a short tone; vid a few frames with sound.
+const (
+	img = ff + "-f lavfi -i testsrc=size=64x48:rate=1 -frames:v 1 "
+	snd = ff + "-f lavfi -i sine=frequency=440:duration=0.3 "
+	vid = ff + "-f lavfi -i testsrc=size=64x48:rate=25 -f lavfi -i sine=duration=0.5 -t 0.4 -pix_fmt yuv420p "
+)
+
+// Recipes make the corpus. Labels are the true MIME types (file(1)'s names
+// where it has one).
+var Recipes = []Recipe{
+	// Images.
+	{Format: "PNG", Label: "image/png", Name: "img.png", Needs: []string{"ffmpeg"}, Script: img + "$OUT"},
+	{Format: "JPEG", Label: "image/jpeg", Name: "img.jpg", Needs: []string{"ffmpeg"}, Script: img + "$OUT"},
+	{Format: "GIF", Label: "image/gif", Name: "img.gif", Needs: []string{"ffmpeg"}, Script: img + "$OUT"},
+	{Format: "BMP", Label: "image/bmp", Name: "img.bmp", Needs: []string{"ffmpeg"}, Script: img + "$OUT"},
+	{Format: "TIFF", Label: "image/tiff", Name: "img.tiff", Needs: []string{"ffmpeg"}, Script: img + "$OUT"},
+	{Format: "WebP (ffmpeg)", Label: "image/webp", Name: "img.webp", Needs: []string{"ffmpeg"}, Script: img + "-c:v libwebp $OUT"},
+	{Format: "WebP (cwebp)", Label: "image/webp", Name: "cwebp.webp", Needs: []string{"ffmpeg", "cwebp"}, Script: img + "$OUT.t.png && cwebp -quiet $OUT.t.png -o $OUT && rm $OUT.t.png"},
+	{Format: "PPM", Label: "image/x-portable-pixmap", Name: "img.ppm", Needs: []string{"ffmpeg"}, Script: img + "$OUT"},
+	{Format: "PGM", Label: "image/x-portable-greymap", Name: "img.pgm", Needs: []string{"ffmpeg"}, Script: img + "-pix_fmt gray $OUT"},
+	{Format: "PBM", Label: "image/x-portable-bitmap", Name: "img.pbm", Needs: []string{"ffmpeg"}, Script: img + "-pix_fmt monob $OUT"},
+	{Format: "PAM", Label: "image/x-portable-arbitrarymap", Name: "img.pam", Needs: []string{"ffmpeg"}, Script: img + "$OUT"},
+	{Format: "TGA", Label: "image/x-tga", Name: "img.tga", Needs: []string{"ffmpeg"}, Script: img + "$OUT"},
+	{Format: "PCX", Label: "image/x-pcx", Name: "img.pcx", Needs: []string{"ffmpeg"}, Script: img + "$OUT"},
+	{Format: "SGI", Label: "image/x-sgi", Name: "img.sgi", Needs: []string{"ffmpeg"}, Script: img + "$OUT"},
+	{Format: "Sun raster", Label: "image/x-sun-raster", Name: "img.ras", Needs: []string{"ffmpeg"}, Script: img + "-c:v sunrast -f image2 $OUT"},
+	{Format: "QOI", Label: "image/x-qoi", Name: "img.qoi", Needs: []string{"ffmpeg"}, Script: img + "$OUT"},
+	{Format: "XBM", Label: "image/x-xbitmap", Name: "img.xbm", Needs: []string{"ffmpeg"}, Script: img + "-pix_fmt monow $OUT"},
+	{Format: "JPEG 2000", Label: "image/jp2", Name: "img.jp2", Needs: []string{"ffmpeg"}, Script: img + "$OUT"},
+	{Format: "AVIF", Label: "image/avif", Name: "img.avif", Needs: []string{"ffmpeg"}, Script: img + "-c:v libaom-av1 -still-picture 1 -cpu-used 8 $OUT"},
+	{Format: "APNG", Label: "image/apng", Name: "anim.apng", Needs: []string{"ffmpeg"}, Script: ff + "-f lavfi -i testsrc=size=32x24:rate=5 -frames:v 3 -f apng -plays 0 $OUT"},
+	{Format: "ICO", Label: "image/vnd.microsoft.icon", Name: "img.ico", Needs: []string{"ffmpeg", "convert"}, Script: img + "$OUT.t.png && convert $OUT.t.png -resize 32x32 $OUT && rm $OUT.t.png"},
+	{Format: "PSD", Label: "image/vnd.adobe.photoshop", Name: "img.psd", Needs: []string{"ffmpeg", "convert"}, Script: img + "$OUT.t.png && convert $OUT.t.png $OUT && rm $OUT.t.png"},
+	{Format: "XPM", Label: "image/x-xpixmap", Name: "img.xpm", Needs: []string{"ffmpeg", "convert"}, Script: img + "$OUT.t.png && convert $OUT.t.png -colors 16 $OUT && rm $OUT.t.png"},
+	{Format: "FITS", Label: "image/fits", Name: "img.fits", Needs: []string{"ffmpeg", "convert"}, Script: img + "$OUT.t.png && convert $OUT.t.png $OUT && rm $OUT.t.png"},
+	{Format: "OpenEXR", Label: "image/x-exr", Name: "img.exr", Needs: []string{"ffmpeg"}, Script: img + "-pix_fmt gbrpf32le $OUT"},
+	{Format: "DDS", Label: "image/vnd-ms.dds", Name: "img.dds", Needs: []string{"ffmpeg", "convert"}, Script: img + "$OUT.t.png && convert $OUT.t.png $OUT && rm $OUT.t.png"},
+
+	// Audio.
+	{Format: "MP3", Label: "audio/mpeg", Name: "snd.mp3", Needs: []string{"ffmpeg"}, Script: snd + "$OUT"},
+	{Format: "MP3 (no ID3)", Label: "audio/mpeg", Name: "noid3.mp3", Needs: []string{"ffmpeg"}, Script: snd + "-write_xing 0 -id3v2_version 0 $OUT"},
+	{Format: "MP2", Label: "audio/mpeg", Name: "snd.mp2", Needs: []string{"ffmpeg"}, Script: snd + "$OUT"},
+	{Format: "FLAC", Label: "audio/flac", Name: "snd.flac", Needs: []string{"ffmpeg"}, Script: snd + "$OUT"},
+	{Format: "WAV", Label: "audio/x-wav", Name: "snd.wav", Needs: []string{"ffmpeg"}, Script: snd + "$OUT"},
+	{Format: "Ogg Vorbis", Label: "audio/ogg", Name: "snd.ogg", Needs: []string{"ffmpeg"}, Script: snd + "-c:a libvorbis $OUT"},
+	{Format: "Ogg Opus", Label: "audio/ogg", Name: "snd.opus", Needs: []string{"ffmpeg"}, Script: snd + "-c:a libopus $OUT"},
+	{Format: "Ogg FLAC", Label: "audio/ogg", Name: "flac.oga", Needs: []string{"ffmpeg"}, Script: snd + "-c:a flac -f ogg $OUT"},
+	{Format: "M4A (AAC)", Label: "audio/x-m4a", Name: "snd.m4a", Needs: []string{"ffmpeg"}, Script: snd + "-c:a aac -f ipod $OUT"},
+	{Format: "AAC (ADTS)", Label: "audio/x-hx-aac-adts", Name: "snd.aac", Needs: []string{"ffmpeg"}, Script: snd + "-c:a aac $OUT"},
+	{Format: "AIFF", Label: "audio/x-aiff", Name: "snd.aiff", Needs: []string{"ffmpeg"}, Script: snd + "$OUT"},
+	{Format: "Sun AU", Label: "audio/basic", Name: "snd.au", Needs: []string{"ffmpeg"}, Script: snd + "$OUT"},
+	{Format: "AC-3", Label: "audio/vnd.dolby.dd-raw", Name: "snd.ac3", Needs: []string{"ffmpeg"}, Script: snd + "$OUT"},
+	{Format: "WavPack", Label: "audio/x-wavpack", Name: "snd.wv", Needs: []string{"ffmpeg"}, Script: snd + "$OUT"},
+	{Format: "CAF", Label: "audio/x-caf", Name: "snd.caf", Needs: []string{"ffmpeg"}, Script: snd + "$OUT"},
+	{Format: "TTA", Label: "audio/x-tta", Name: "snd.tta", Needs: []string{"ffmpeg"}, Script: snd + "$OUT"},
+	{Format: "VOC", Label: "audio/x-voc", Name: "snd.voc", Needs: []string{"ffmpeg"}, Script: snd + "$OUT"},
+	{Format: "WMA (ASF)", Label: "video/x-ms-asf", Name: "snd.wma", Needs: []string{"ffmpeg"}, Script: snd + "-c:a wmav2 $OUT"},
+	{Format: "Matroska audio", Label: "video/x-matroska", Name: "snd.mka", Needs: []string{"ffmpeg"}, Script: snd + "-c:a libvorbis $OUT"},
+	{Format: "AMR-NB", Label: "audio/amr", Name: "snd.amr", Needs: []string{"ffmpeg"}, Script: snd + "-ar 8000 -ac 1 -c:a libopencore_amrnb $OUT"},
+
+	// Video.
+	{Format: "MP4 (H.264)", Label: "video/mp4", Name: "vid.mp4", Needs: []string{"ffmpeg"}, Script: vid + "-c:v libx264 -preset ultrafast $OUT"},
+	{Format: "QuickTime", Label: "video/quicktime", Name: "vid.mov", Needs: []string{"ffmpeg"}, Script: vid + "-c:v libx264 -preset ultrafast $OUT"},
+	{Format: "Matroska", Label: "video/x-matroska", Name: "vid.mkv", Needs: []string{"ffmpeg"}, Script: vid + "-c:v libx264 -preset ultrafast $OUT"},
+	{Format: "WebM", Label: "video/webm", Name: "vid.webm", Needs: []string{"ffmpeg"}, Script: vid + "-c:v libvpx -deadline realtime -c:a libvorbis $OUT"},
+	{Format: "AVI", Label: "video/x-msvideo", Name: "vid.avi", Needs: []string{"ffmpeg"}, Script: vid + "-c:v mpeg4 $OUT"},
+	{Format: "FLV", Label: "video/x-flv", Name: "vid.flv", Needs: []string{"ffmpeg"}, Script: vid + "-c:v flv1 -ar 44100 $OUT"},
+	{Format: "MPEG-TS", Label: "video/MP2T", Name: "vid.ts", Needs: []string{"ffmpeg"}, Script: vid + "-c:v mpeg2video $OUT"},
+	{Format: "MPEG-PS", Label: "video/mpeg", Name: "vid.mpg", Needs: []string{"ffmpeg"}, Script: vid + "-c:v mpeg1video -f mpeg $OUT"},
+	{Format: "3GP", Label: "video/3gpp", Name: "vid.3gp", Needs: []string{"ffmpeg"}, Script: vid + "-c:v libx264 -preset ultrafast -c:a aac -ar 16000 $OUT"},
+	{Format: "3G2", Label: "video/3gpp2", Name: "vid.3g2", Needs: []string{"ffmpeg"}, Script: vid + "-c:v libx264 -preset ultrafast -c:a aac -ar 16000 $OUT"},
+	{Format: "ASF/WMV", Label: "video/x-ms-asf", Name: "vid.wmv", Needs: []string{"ffmpeg"}, Script: vid + "-c:v wmv2 -c:a wmav2 $OUT"},
+	{Format: "Ogg Theora", Label: "video/ogg", Name: "vid.ogv", Needs: []string{"ffmpeg"}, Script: vid + "-c:v libtheora -c:a libvorbis $OUT"},
+	{Format: "M4V", Label: "video/x-m4v", Name: "vid.m4v", Needs: []string{"ffmpeg"}, Script: vid + "-c:v libx264 -preset ultrafast -f mp4 -brand 'M4V ' $OUT"},
+	{Format: "IVF", Label: "video/x-ivf", Name: "vid.ivf", Needs: []string{"ffmpeg"}, Script: ff + "-f lavfi -i testsrc=size=64x48:rate=10 -t 0.3 -c:v libvpx -deadline realtime $OUT"},
+	{Format: "SWF", Label: "application/x-shockwave-flash", Name: "vid.swf", Needs: []string{"ffmpeg"}, Script: ff + "-f lavfi -i testsrc=size=64x48:rate=10 -t 0.3 -c:v flv1 $OUT"},
+	{Format: "NUT", Label: "video/x-nut", Name: "vid.nut", Needs: []string{"ffmpeg"}, Script: vid + "-c:v mpeg4 $OUT"},
+	{Format: "DV", Label: "video/x-dv", Name: "vid.dv", Needs: []string{"ffmpeg"}, Script: ff + "-f lavfi -i testsrc=size=720x576:rate=25 -t 0.08 -pix_fmt yuv420p -target pal-dv $OUT"},
+	{Format: "RealMedia", Label: "application/vnd.rn-realmedia", Name: "vid.rm", Needs: []string{"ffmpeg"}, Script: vid + "-c:v rv10 -c:a ac3 $OUT"},
+
+	// Archives and compressed data.
+	{Format: "ZIP", Label: "application/zip", Name: "arc.zip", Needs: []string{"zip"}, Script: "cd $SRC && zip -q -X $OLDPWD/$OUT a.txt b.txt"},
+	{Format: "gzip", Label: "application/gzip", Name: "a.txt.gz", Needs: []string{"gzip"}, Script: "gzip -n -c $SRC/a.txt > $OUT"},
+	{Format: "bzip2", Label: "application/x-bzip2", Name: "a.txt.bz2", Needs: []string{"bzip2"}, Script: "bzip2 -c $SRC/a.txt > $OUT"},
+	{Format: "XZ", Label: "application/x-xz", Name: "a.txt.xz", Needs: []string{"xz"}, Script: "xz -c $SRC/a.txt > $OUT"},
+	{Format: "LZMA", Label: "application/x-lzma", Name: "a.txt.lzma", Needs: []string{"xz"}, Script: "xz --format=lzma -c $SRC/a.txt > $OUT"},
+	{Format: "Zstandard", Label: "application/zstd", Name: "a.txt.zst", Needs: []string{"zstd"}, Script: "zstd -q -c $SRC/a.txt > $OUT"},
+	{Format: "LZ4", Label: "application/x-lz4", Name: "a.txt.lz4", Needs: []string{"lz4"}, Script: "lz4 -q -c $SRC/a.txt > $OUT"},
+	{Format: "lzip", Label: "application/x-lzip", Name: "a.txt.lz", Needs: []string{"lzip"}, Script: "lzip -c $SRC/a.txt > $OUT"},
+	{Format: "lzop", Label: "application/x-lzop", Name: "a.txt.lzo", Needs: []string{"lzop"}, Script: "lzop -c $SRC/a.txt > $OUT"},
+	{Format: "7-Zip", Label: "application/x-7z-compressed", Name: "arc.7z", Needs: []string{"7z"}, Script: "7z a -bd -bso0 $OUT $SRC/a.txt"},
+	{Format: "tar", Label: "application/x-tar", Name: "arc.tar", Needs: []string{"tar"}, Script: "tar -C $SRC -cf $OUT a.txt b.txt"},
+	{Format: "tar (GNU, gzip)", Label: "application/gzip", Name: "arc.tar.gz", Needs: []string{"tar", "gzip"}, Script: "tar -C $SRC -czf $OUT a.txt"},
+	{Format: "cpio", Label: "application/x-cpio", Name: "arc.cpio", Needs: []string{"cpio"}, Script: "cd $SRC && ls a.txt b.txt | cpio -o -H newc --quiet > $OLDPWD/$OUT"},
+	{Format: "ISO 9660", Label: "application/x-iso9660-image", Name: "disc.iso", Needs: []string{"genisoimage"}, Script: "genisoimage -quiet -o $OUT $SRC/a.txt"},
+	{Format: "ar", Label: "application/x-archive", Name: "lib.a", Needs: []string{"ar"}, Script: "cp $SRC/a.txt a.o && ar rc $OUT a.o && rm a.o"},
+	{Format: "Debian package", Label: "application/vnd.debian.binary-package", Name: "pkg.deb", Needs: []string{"dpkg-deb"},
+		Script: "d=$(mktemp -d) && mkdir -p $d/DEBIAN && printf 'Package: x\\nVersion: 1\\nArchitecture: all\\nMaintainer: a <a@b>\\nDescription: x\\n' > $d/DEBIAN/control && dpkg-deb -Zxz --root-owner-group -b $d $OUT >/dev/null && rm -rf $d"},
+	{Format: "JAR", Label: "application/java-archive", Name: "app.jar", Needs: []string{"jar"}, Script: "cd $SRC && jar cf $OLDPWD/$OUT a.txt"},
+	{Format: "APK (zip)", Label: "application/vnd.android.package-archive", Name: "app.apk", Needs: []string{"zip"},
+		Script: "d=$(mktemp -d) && cp $SRC/Manifest.xml $d/AndroidManifest.xml && printf 'dex\\n035\\0' > $d/classes.dex && (cd $d && zip -q -X $OLDPWD/$OUT AndroidManifest.xml classes.dex) && rm -rf $d"},
+
+	// Documents.
+	{Format: "PDF (ghostscript)", Label: "application/pdf", Name: "doc.pdf", Needs: []string{"ps2pdf"}, Script: "ps2pdf $SRC/page.ps $OUT"},
+	{Format: "PostScript", Label: "application/postscript", Name: "doc.ps", Needs: []string{"ps2ps"}, Script: "ps2ps $SRC/page.ps $OUT"},
+	{Format: "EPS", Label: "application/postscript", Name: "doc.eps", Needs: []string{"gs"}, Script: "gs -q -dBATCH -dNOPAUSE -dSAFER -sDEVICE=eps2write -sOutputFile=$OUT $SRC/page.ps"},
+	{Format: "DOCX", Label: "application/vnd.openxmlformats-officedocument.wordprocessingml.document", Name: "doc.docx", Needs: []string{"pandoc"}, Script: "pandoc $SRC/doc.md -o $OUT"},
+	{Format: "PPTX", Label: "application/vnd.openxmlformats-officedocument.presentationml.presentation", Name: "doc.pptx", Needs: []string{"pandoc"}, Script: "pandoc $SRC/doc.md -o $OUT"},
+	{Format: "ODT", Label: "application/vnd.oasis.opendocument.text", Name: "doc.odt", Needs: []string{"pandoc"}, Script: "pandoc $SRC/doc.md -o $OUT"},
+	{Format: "EPUB", Label: "application/epub+zip", Name: "book.epub", Needs: []string{"pandoc"}, Script: "pandoc $SRC/doc.md --metadata title=T -o $OUT"},
+	{Format: "RTF", Label: "text/rtf", Name: "doc.rtf", Needs: []string{"pandoc"}, Script: "pandoc -s $SRC/doc.md -o $OUT"},
+	{Format: "HTML", Label: "text/html", Name: "doc.html", Needs: []string{"pandoc"}, Script: "pandoc -s $SRC/doc.md --metadata title=T -o $OUT"},
+	{Format: "LaTeX", Label: "text/x-tex", Name: "doc.tex", Needs: []string{"pandoc"}, Script: "pandoc -s $SRC/doc.md -o $OUT"},
+	{Format: "man page (troff)", Label: "text/troff", Name: "doc.1", Needs: []string{"pandoc"}, Script: "pandoc -s -t man $SRC/doc.md -o $OUT"},
+	{Format: "DocBook XML", Label: "text/xml", Name: "doc.xml", Needs: []string{"pandoc"}, Script: "pandoc -s -t docbook5 $SRC/doc.md -o $OUT"},
+	{Format: "FictionBook", Label: "application/x-fictionbook+xml", Name: "book.fb2", Needs: []string{"pandoc"}, Script: "pandoc -t fb2 $SRC/doc.md -o $OUT"},
+	{Format: "Jupyter notebook", Label: "application/x-ipynb+json", Name: "nb.ipynb", Needs: []string{"pandoc"}, Script: "pandoc -t ipynb $SRC/doc.md -o $OUT"},
+	{Format: "reStructuredText", Label: "text/x-rst", Name: "doc.rst", Needs: []string{"pandoc"}, Script: "pandoc -t rst $SRC/doc.md -o $OUT"},
+	{Format: "Org", Label: "text/x-org", Name: "doc.org", Needs: []string{"pandoc"}, Script: "pandoc -t org $SRC/doc.md -o $OUT"},
+	{Format: "Markdown", Label: "text/markdown", Name: "doc.md", Needs: []string{"pandoc"}, Script: "pandoc -t gfm $SRC/doc.md -o $OUT"},
+	{Format: "DVI", Label: "application/x-dvi", Name: "doc.dvi", Needs: []string{"tex"}, Script: "printf '\\\\relax hello \\\\bye\\n' > t.tex && tex -interaction=batchmode t.tex >/dev/null && mv t.dvi $OUT && rm -f t.tex t.log"},
+
+	// Executables and code objects.
+	{Format: "ELF PIE (gcc)", Label: "application/x-pie-executable", Name: "hello-pie", Needs: []string{"gcc"}, Script: "gcc -O0 -pie -fPIE -o $OUT $SRC/hello.c"},
+	{Format: "ELF executable (static gcc)", Label: "application/x-executable", Name: "hello-static", Needs: []string{"gcc"}, Script: "gcc -O0 -no-pie -o $OUT $SRC/hello.c"},
+	{Format: "ELF shared library", Label: "application/x-sharedlib", Name: "libadd.so", Needs: []string{"gcc"}, Script: "gcc -shared -fPIC -o $OUT $SRC/lib.c"},
+	{Format: "ELF object", Label: "application/x-object", Name: "lib.o", Needs: []string{"gcc"}, Script: "gcc -c -o $OUT $SRC/lib.c"},
+	{Format: "ELF executable (Go)", Label: "application/x-executable", Name: "hello-go", Needs: []string{"go"}, Script: "cd $SRC && go build -ldflags=-s -o $OLDPWD/$OUT hello.go"},
+	{Format: "PE executable (Go)", Label: "application/vnd.microsoft.portable-executable", Name: "hello.exe", Needs: []string{"go"}, Script: "cd $SRC && GOOS=windows GOARCH=amd64 go build -ldflags=-s -o $OLDPWD/$OUT hello.go"},
+	{Format: "Mach-O (Go)", Label: "application/x-mach-binary", Name: "hello-darwin", Needs: []string{"go"}, Script: "cd $SRC && GOOS=darwin GOARCH=arm64 go build -ldflags=-s -o $OLDPWD/$OUT hello.go"},
+	{Format: "WebAssembly (Go)", Label: "application/wasm", Name: "hello.wasm", Needs: []string{"go"}, Script: "cd $SRC && GOOS=wasip1 GOARCH=wasm go build -ldflags=-s -o $OLDPWD/$OUT hello.go"},
+	{Format: "Java class", Label: "application/x-java-applet", Name: "Hello.class", Needs: []string{"javac"}, Script: "d=$(mktemp -d) && javac -d $d $SRC/Hello.java && mv $d/Hello.class $OUT && rm -rf $d"},
+	{Format: "Python bytecode", Label: "application/x-bytecode.python", Name: "mod.pyc", Needs: []string{"python3"}, Script: "python3 -c \"import py_compile; py_compile.compile('$SRC/mod.py', cfile='$OUT')\""},
+	{Format: "gettext catalogue", Label: "application/x-gettext-translation", Name: "msg.mo", Needs: []string{"msgfmt"}, Script: "msgfmt -o $OUT $SRC/msg.po"},
+
+	// Databases and data.
+	{Format: "SQLite", Label: "application/vnd.sqlite3", Name: "db.sqlite", Needs: []string{"sqlite3"}, Script: "sqlite3 $OUT 'create table t(a, b); insert into t values (1, 2);'"},
+	{Format: "CSV (sqlite3)", Label: "text/csv", Name: "data.csv", Needs: []string{"sqlite3"}, Script: "sqlite3 -csv -header :memory: \"select 1 as a, 'x' as b union all select 2, 'y'\" > $OUT"},
+	{Format: "JSON (sqlite3)", Label: "application/json", Name: "data.json", Needs: []string{"sqlite3"}, Script: "sqlite3 -json :memory: \"select 1 as a, 'x' as b\" > $OUT"},
+
+	// Fonts (the system's own, made by font tools).
+	{Format: "TrueType font", Label: "font/sfnt", Name: "font.ttf", Script: "cp \"$(ls /usr/share/fonts/truetype/*/*.ttf | head -1)\" $OUT"},
+	{Format: "OpenType font", Label: "application/vnd.ms-opentype", Name: "font.otf", Script: "cp \"$(ls /usr/share/fonts/opentype/*/*.otf | head -1)\" $OUT"},
+	{Format: "Type 1 font", Label: "application/x-font-type1", Name: "font.t1", Script: "cp \"$(ls /usr/share/fonts/type1/*/*.t1 | head -1)\" $OUT"},
+
+	// Text, code and configuration.
+	{Format: "unified diff", Label: "text/x-diff", Name: "change.diff", Needs: []string{"diff"}, Script: "diff -u $SRC/a.txt $SRC/b.txt > $OUT || true"},
+	{Format: "C source", Label: "text/x-c", Name: "hello.c", Script: "cp $SRC/hello.c $OUT"},
+	{Format: "Go source", Label: "text/x-go", Name: "hello.go", Needs: []string{"gofmt"}, Script: "gofmt $SRC/hello.go > $OUT"},
+	{Format: "Python (shebang, no extension)", Label: "text/x-script.python", Name: "pyscript", Script: "printf '#!/usr/bin/env python3\\nimport sys\\nprint(sys.argv)\\n' > $OUT"},
+	{Format: "shell script (shebang)", Label: "text/x-shellscript", Name: "run", Script: "printf '#!/bin/sh\\nset -e\\necho hi\\n' > $OUT"},
+	{Format: "Perl script (shebang)", Label: "text/x-perl", Name: "tool", Script: "printf '#!/usr/bin/perl\\nuse strict;\\nprint \"hi\\\\n\";\\n' > $OUT"},
+	{Format: "Node script (shebang)", Label: "application/javascript", Name: "cli", Script: "printf '#!/usr/bin/env node\\nconsole.log(1);\\n' > $OUT"},
+	{Format: "PHP", Label: "text/x-php", Name: "index.php", Script: "printf '<?php\\necho \"hi\";\\n' > $OUT"},
+	{Format: "gettext PO (xgettext)", Label: "text/x-po", Name: "msgs.pot", Needs: []string{"xgettext"}, Script: "printf 'int main(){ _(\"Hello\"); }\\n' > t.c && xgettext -k_ -o $OUT t.c && rm t.c"},
+	{Format: "plain text", Label: "text/plain", Name: "notes.txt", Script: "cp $SRC/a.txt $OUT"},
+	{Format: "plain text, no extension", Label: "text/plain", Name: "README-noext", Script: "cp $SRC/a.txt $OUT"},
+	{Format: "UTF-8 with BOM", Label: "text/plain", Name: "bom8.txt", Script: "printf '\\357\\273\\277h\\303\\251llo\\n' > $OUT"},
+	{Format: "UTF-16 LE with BOM (iconv)", Label: "text/plain", Name: "utf16.txt", Needs: []string{"iconv"}, Script: "printf 'hello w\\303\\266rld\\n' | iconv -f UTF-8 -t UTF-16 > $OUT"},
+	{Format: "ISO-8859-1 text (iconv)", Label: "text/plain", Name: "latin1.txt", Needs: []string{"iconv"}, Script: "printf 'caf\\303\\251 cr\\303\\250me\\n' | iconv -f UTF-8 -t ISO-8859-1 > $OUT"},
+	{Format: "XML (xml declaration)", Label: "text/xml", Name: "conf.xml", Script: "cp $SRC/Manifest.xml $OUT"},
+	{Format: "TOML", Label: "application/toml", Name: "pyproject.toml", Script: "cp $SRC/pyproj.toml $OUT"},
+	{Format: "empty file", Label: "inode/x-empty", Name: "empty.txt", Script: ": > $OUT"},
+
+	// Misnamed and extensionless copies.
+	{Format: "PNG named .txt", Label: "image/png", Name: "png-named.txt", After: true, Script: "cp img.png $OUT"},
+	{Format: "PDF named .jpg", Label: "application/pdf", Name: "pdf-named.jpg", After: true, Script: "cp doc.pdf $OUT"},
+	{Format: "JPEG, no extension", Label: "image/jpeg", Name: "photo", After: true, Script: "cp img.jpg $OUT"},
+	{Format: "MP4 named .mp3", Label: "video/mp4", Name: "mp4-named.mp3", After: true, Script: "cp vid.mp4 $OUT"},
+	{Format: "gzip named .zip", Label: "application/gzip", Name: "gz-named.zip", After: true, Script: "cp a.txt.gz $OUT"},
+	{Format: "DOCX, no extension", Label: "application/vnd.openxmlformats-officedocument.wordprocessingml.document", Name: "document", After: true, Script: "cp doc.docx $OUT"},
+	{Format: "ODT named .zip", Label: "application/vnd.oasis.opendocument.text", Name: "odt-named.zip", After: true, Script: "cp doc.odt $OUT"},
+	{Format: "EPUB, no extension", Label: "application/epub+zip", Name: "ebook", After: true, Script: "cp book.epub $OUT"},
+	{Format: "text named .png", Label: "text/plain", Name: "text-named.png", After: true, Script: "cp notes.txt $OUT"},
+	{Format: "ELF named .txt", Label: "application/x-pie-executable", Name: "elf-named.txt", After: true, Script: "cp hello-pie $OUT"},
+	{Format: "SQLite, no extension", Label: "application/vnd.sqlite3", Name: "database", After: true, Script: "cp db.sqlite $OUT"},
+	{Format: "FLAC named .mp3", Label: "audio/flac", Name: "flac-named.mp3", After: true, Script: "cp snd.flac $OUT"},
+	{Format: "WebM, no extension", Label: "video/webm", Name: "clip", After: true, Script: "cp vid.webm $OUT"},
+	{Format: "7z named .tar", Label: "application/x-7z-compressed", Name: "7z-named.tar", After: true, Script: "cp arc.7z $OUT"},
+	{Format: "HTML, no extension", Label: "text/html", Name: "page", After: true, Script: "cp doc.html $OUT"},
+	{Format: "XLSX-less zip named .docx", Label: "application/zip", Name: "zip-named.docx", After: true, Script: "cp arc.zip $OUT"},
+}
