@@ -116,9 +116,11 @@ func mp3From(s *src, off int64, info *Info) error {
 		}
 		next := off + int64(i+g.size)
 		if next+4 <= s.size {
-			h, err := s.read(next, 4)
-			if err != nil {
-				return err
+			h := buf[min(i+g.size, len(buf)):]
+			if len(h) < 4 {
+				if h, err = s.read(next, 4); err != nil {
+					return err
+				}
 			}
 			n, ok := parseMPEGHeader(be32(h))
 			if !ok || n.version != g.version || n.layer != g.layer || n.rate != g.rate {

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -151,9 +152,17 @@ func probeMovie(s *src, moov box, info *Info) error {
 			return readTrak(s, b, t, 0)
 		case "udta":
 			return walk(s, b.start, b.end, func(c box) error {
-				if c.typ == "\xa9xyz" && c.end-c.start <= 256 {
+				if c.end-c.start > 1024 {
+					return nil
+				}
+				switch c.typ {
+				case "\xa9xyz": // QuickTime: ISO 6709 text
 					if p, err := c.payload(s); err == nil && len(p) > 4 {
 						info.GPS = parseISO6709(string(p[4:]))
+					}
+				case "loci": // 3GPP: 16.16 fixed-point degrees and metres
+					if p, err := c.payload(s); err == nil && len(p) > 6 && info.GPS == nil {
+						info.GPS = parseLoci(p[6:])
 					}
 				}
 				return nil
@@ -469,6 +478,22 @@ func compose(m2, m1 [4]int32) [4]int32 {
 	a2, b2, c2, d2 := m2[0], m2[1], m2[2], m2[3]
 	a1, b1, c1, d1 := m1[0], m1[1], m1[2], m1[3]
 	return [4]int32{a2*a1 + c2*b1, b2*a1 + d2*b1, a2*c1 + c2*d1, b2*c1 + d2*d1}
+}
+
+// parseLoci reads a 3GPP location after its version, flags and language:
+// a name, a role, then longitude, latitude and altitude in 16.16 fixed point.
+func parseLoci(p []byte) *GPS {
+	i := bytes.IndexByte(p, 0)
+	if i < 0 || len(p) < i+2+12 {
+		return nil
+	}
+	p = p[i+2:]
+	fixed := func(b []byte) float64 { return float64(int32(be32(b))) / 65536 }
+	lon, lat, alt := fixed(p), fixed(p[4:]), fixed(p[8:])
+	if lat < -90 || lat > 90 || lon < -180 || lon > 180 {
+		return nil
+	}
+	return &GPS{Lat: lat, Lon: lon, Alt: &alt}
 }
 
 // parseISO6709 reads a position such as "+37.7858-122.4064+010.000/"

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -30,12 +31,12 @@ const (
 )
 
 var avCases = []avCase{
-	{"h264-aac.mp4", "libx264", []string{"-f", "lavfi", "-i", video, "-f", "lavfi", "-i", tone, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac"}, nil},
+	{"h264-aac.mp4", "libx264", []string{"-f", "lavfi", "-i", video, "-f", "lavfi", "-i", tone, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", "-c:a", "aac", "-metadata", "location=-33.8568+151.2153+012.000/"}, nil},
 	{"mpeg4.mp4", "", []string{"-f", "lavfi", "-i", video2, "-c:v", "mpeg4"}, nil},
 	{"hevc.mp4", "libx265", []string{"-f", "lavfi", "-i", video, "-c:v", "libx265", "-preset", "ultrafast", "-tag:v", "hvc1", "-x265-params", "log-level=error"}, nil},
 	{"av1.mp4", "libaom-av1", []string{"-f", "lavfi", "-i", "testsrc=size=64x64:rate=10:duration=1", "-c:v", "libaom-av1", "-cpu-used", "8", "-row-mt", "1"}, nil},
 	{"rotated.mov", "libx264", []string{"-f", "lavfi", "-i", video2, "-f", "lavfi", "-i", tone48, "-c:v", "libx264", "-preset", "ultrafast",
-		"-c:a", "pcm_s16le", "-metadata", "creation_time=2023-04-05T10:11:12Z", "-shortest"}, rotate90},
+		"-c:a", "pcm_s16le", "-metadata", "creation_time=2023-04-05T10:11:12Z", "-metadata", "location=+48.8584-002.2945/", "-shortest"}, rotate90},
 	{"vp9-opus.webm", "libvpx-vp9", []string{"-f", "lavfi", "-i", video, "-f", "lavfi", "-i", tone48, "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-c:a", "libopus", "-shortest"}, nil},
 	{"vp8-vorbis.webm", "libvpx", []string{"-f", "lavfi", "-i", video2, "-f", "lavfi", "-i", tone, "-c:v", "libvpx", "-deadline", "realtime", "-c:a", "libvorbis"}, nil},
 	{"h264-flac.mkv", "libx264", []string{"-f", "lavfi", "-i", video, "-f", "lavfi", "-i", tone, "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "flac"}, nil},
@@ -182,6 +183,15 @@ func compareFF(t *testing.T, i *probe.Info, ff *ffprobe) {
 	}
 	if rotated > 0 {
 		t.Logf("rotation compared")
+	}
+	if loc := ff.Format.Tags["location"]; loc != "" {
+		var lat, lon float64
+		if _, err := fmt.Sscanf(loc, "%f%f", &lat, &lon); err != nil {
+			t.Fatalf("ffprobe location %q: %v", loc, err)
+		}
+		if i.GPS == nil || math.Abs(i.GPS.Lat-lat) > 1e-4 || math.Abs(i.GPS.Lon-lon) > 1e-4 {
+			t.Errorf("gps %+v, ffprobe location %q", i.GPS, loc)
+		}
 	}
 	if ct := ff.Format.Tags["creation_time"]; ct != "" && !strings.HasPrefix(ct, strings.TrimSuffix(i.TakenAt, "Z")) {
 		t.Errorf("taken_at %q, ffprobe creation_time %q", i.TakenAt, ct)

@@ -174,6 +174,7 @@ func (h *heif) readIloc(p []byte) error {
 	if version == 2 {
 		count = r.n(32)
 	}
+	total := uint64(0)
 	for i := uint64(0); i < count && !r.bad; i++ {
 		if i >= maxBoxes {
 			return fmt.Errorf("iloc lists more than %d items: %w", maxBoxes, ErrLimit)
@@ -189,6 +190,9 @@ func (h *heif) readIloc(p []byte) error {
 		r.n(16) // data reference index
 		base := r.n(int(baseSize) * 8)
 		extents := r.n(16)
+		if total += extents; total > maxBoxes {
+			return fmt.Errorf("iloc lists more than %d extents: %w", maxBoxes, ErrLimit)
+		}
 		for e := uint64(0); e < extents && !r.bad; e++ {
 			r.n(int(idxSize) * 8)
 			off, length := r.n(int(offSize)*8), r.n(int(lenSize)*8)

@@ -49,13 +49,14 @@ func probeJPEG(s *src, info *Info) error {
 		}
 		data := pos + 4
 		switch {
-		case m == 0xE1 && !hasEXIF(info):
-			b, err := s.read(data, length-2)
-			if err != nil {
-				return fmt.Errorf("reading APP1 at offset %d: %w", pos, err)
-			}
-			if len(b) > 6 && string(b[:6]) == "Exif\x00\x00" {
-				parseEXIF(b[6:], info)
+		case m == 0xE1 && !hasEXIF(info) && length > 8:
+			// APP1 is Exif or XMP: read the body only when it is Exif.
+			if sig, _ := s.readUpTo(data, 6); string(sig) == "Exif\x00\x00" {
+				b, err := s.read(data+6, length-8)
+				if err != nil {
+					return fmt.Errorf("reading APP1 Exif at offset %d: %w", pos, err)
+				}
+				parseEXIF(b, info)
 			}
 		case m >= 0xC0 && m <= 0xCF && m != 0xC4 && m != 0xC8 && m != 0xCC:
 			b, err := s.read(data, 6)
@@ -106,6 +107,9 @@ func probePNG(s *src, info *Info) error {
 		}
 		switch typ {
 		case "eXIf", "exIf":
+			if hasEXIF(info) {
+				break
+			}
 			b, err := s.read(pos+8, length)
 			if err != nil {
 				return fmt.Errorf("reading eXIf at offset %d: %w", pos, err)
@@ -175,6 +179,9 @@ func probeWebP(s *src, info *Info) error {
 			info.setDims(int(bits&0x3fff)+1, int(bits>>14&0x3fff)+1)
 			found = true
 		case "EXIF":
+			if hasEXIF(info) {
+				break
+			}
 			b, err := s.read(data, length)
 			if err != nil {
 				return fmt.Errorf("reading EXIF chunk: %w", err)
