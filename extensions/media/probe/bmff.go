@@ -3,6 +3,7 @@ package probe
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -488,7 +489,8 @@ func parseLoci(p []byte) *GPS {
 		return nil
 	}
 	p = p[i+2:]
-	fixed := func(b []byte) float64 { return float64(int32(be32(b))) / 65536 }
+	// 1/65536 of a degree is ~1.7 m: six decimals say all there is.
+	fixed := func(b []byte) float64 { return math.Round(float64(int32(be32(b)))/65536*1e6) / 1e6 }
 	lon, lat, alt := fixed(p), fixed(p[4:]), fixed(p[8:])
 	if lat < -90 || lat > 90 || lon < -180 || lon > 180 {
 		return nil
