@@ -81,10 +81,13 @@ func Probe(name, mime string, r io.ReaderAt, size int64) (info *Info, err error)
 		return nil, fmt.Errorf("probing %s: negative size %d", name, size)
 	}
 	s := &src{r: r, size: size}
-	head, err := s.readUpTo(0, 64)
+	// One read of the first 64 KiB serves most headers (a syscall each
+	// under WASI otherwise).
+	head, err := s.readUpTo(0, headSize)
 	if err != nil {
 		return nil, fmt.Errorf("probing %s: reading header: %w", name, err)
 	}
+	s.head = head
 	f := sniff(head, name, mime)
 	if f == nil {
 		return nil, ErrUnsupported
@@ -170,7 +173,11 @@ func sniff(h []byte, name, mime string) *format {
 type src struct {
 	r    io.ReaderAt
 	size int64
+	head []byte // the first bytes of the file, when read
 }
+
+// headSize is how much of the file Probe reads at once to start with.
+const headSize = 64 << 10
 
 // read reads exactly n bytes at off; n must not exceed MaxRead.
 func (s *src) read(off int64, n int64) ([]byte, error) {
@@ -182,6 +189,9 @@ func (s *src) read(off int64, n int64) ([]byte, error) {
 	}
 	if off > s.size || n > s.size-off {
 		return nil, fmt.Errorf("%d bytes at offset %d run past the end of the %d-byte file: %w", n, off, s.size, ErrMalformed)
+	}
+	if off+n <= int64(len(s.head)) {
+		return bytes.Clone(s.head[off : off+n]), nil
 	}
 	b := make([]byte, n)
 	if _, err := s.r.ReadAt(b, off); err != nil && !(errors.Is(err, io.EOF) && int64(len(b)) == n) {
