@@ -101,8 +101,15 @@ func (z *zipContents) scanLocal(b []byte) {
 		name := string(h[30 : 30+nlen])
 		z.add(name)
 		data := 30 + nlen + xlen
-		if name == "mimetype" && method == 0 && csize <= 256 && data+csize <= len(h) {
-			z.mimetype = strings.TrimSpace(string(h[data : data+csize]))
+		if name == "mimetype" && method == 0 {
+			if flags&8 != 0 && data <= len(h) { // sizes in a data descriptor: up to the next signature
+				rest := h[data:min(len(h), data+256)]
+				if end := bytes.Index(rest, []byte("PK")); end >= 0 {
+					z.mimetype = strings.TrimSpace(string(rest[:end]))
+				}
+			} else if csize <= 256 && data+csize <= len(h) {
+				z.mimetype = strings.TrimSpace(string(h[data : data+csize]))
+			}
 		}
 		if flags&8 != 0 || csize < 0 { // sizes follow the data: cannot skip it
 			return
