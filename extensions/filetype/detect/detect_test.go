@@ -71,7 +71,7 @@ func TestDetect(t *testing.T) {
 	elfPIE := make([]byte, 200)
 	copy(elfPIE, "\x7fELF\x02\x01\x01")
 	elfPIE[16], elfPIE[32], elfPIE[54], elfPIE[56] = 3, 64, 56, 1 // ET_DYN, phoff 64, one entry
-	elfPIE[64] = 3                                              // PT_INTERP
+	elfPIE[64] = 3                                                // PT_INTERP
 	elfLib := bytes.Clone(elfPIE)
 	elfLib[64] = 1
 	cases := []struct {
@@ -81,7 +81,7 @@ func TestDetect(t *testing.T) {
 		by   string
 	}{
 		{"a.png", png, "image/png", "magic"},
-		{"a.txt", png, "image/png", "magic"},                      // misnamed
+		{"a.txt", png, "image/png", "magic"},                        // misnamed
 		{"noext", []byte("%PDF-1.7\n"), "application/pdf", "magic"}, // extensionless
 		{"a.png", []byte("just some text\n"), "text/plain", "content"},
 		{"empty.bin", nil, "inode/x-empty", "empty"},
