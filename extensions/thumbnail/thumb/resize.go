@@ -36,13 +36,16 @@ func resize(src image.Image, w, h int) *image.RGBA {
 }
 
 // boxShrink averages each k×k block of src into one pixel (blocks at the
-// right and bottom edges may be partial), in premultiplied RGBA.
+// right and bottom edges may be partial), in premultiplied RGBA. YCbCr
+// sources (JPEG) are averaged in YCbCr and converted once per output pixel:
+// the conversion is affine, so that is the same average at a fraction of
+// the cost.
 func boxShrink(src image.Image, k int) *image.RGBA {
 	b := src.Bounds()
 	ow, oh := (b.Dx()+k-1)/k, (b.Dy()+k-1)/k
 	dst := image.NewRGBA(image.Rect(0, 0, ow, oh))
 	acc := make([]uint32, ow*4)
-	row := rowReader(src)
+	row, ycc := rowReader(src)
 	for oy := 0; oy < oh; oy++ {
 		clear(acc)
 		y0 := b.Min.Y + oy*k
@@ -55,8 +58,12 @@ func boxShrink(src image.Image, k int) *image.RGBA {
 		for ox := 0; ox < ow; ox++ {
 			cols := uint32(min(k, b.Dx()-ox*k))
 			n := rows * cols
-			for c := 0; c < 4; c++ {
-				d[ox*4+c] = uint8((acc[ox*4+c] + n/2) / n)
+			a, p := acc[ox*4:ox*4+4], d[ox*4:ox*4+4]
+			for c := range 4 {
+				p[c] = uint8((a[c] + n/2) / n)
+			}
+			if ycc {
+				p[0], p[1], p[2] = color.YCbCrToRGB(p[0], p[1], p[2])
 			}
 		}
 	}
@@ -64,24 +71,28 @@ func boxShrink(src image.Image, k int) *image.RGBA {
 }
 
 // rowReader returns a function adding row y of src into acc, columns grouped
-// by k (acc[ox*4+c] += premultiplied channel c of pixels ox*k … ox*k+k-1),
-// with fast paths for the types the decoders return most.
-func rowReader(src image.Image) func(y, k int, acc []uint32) {
+// by k (acc[ox*4+c] += channel c of pixels ox*k … ox*k+k-1), with fast
+// paths for the types the decoders return most. The channels are
+// premultiplied RGBA, or Y, Cb, Cr and 255 when ycc is true.
+func rowReader(src image.Image) (row func(y, k int, acc []uint32), ycc bool) {
 	b := src.Bounds()
 	switch m := src.(type) {
 	case *image.YCbCr:
+		hs := map[image.YCbCrSubsampleRatio]uint{image.YCbCrSubsampleRatio422: 1, image.YCbCrSubsampleRatio420: 1,
+			image.YCbCrSubsampleRatio411: 2, image.YCbCrSubsampleRatio410: 2}[m.SubsampleRatio] // log2 of horizontal chroma subsampling
 		return func(y, k int, acc []uint32) {
-			for x := b.Min.X; x < b.Max.X; x++ {
-				yy := m.Y[m.YOffset(x, y)]
-				ci := m.COffset(x, y)
-				r, g, bl := color.YCbCrToRGB(yy, m.Cb[ci], m.Cr[ci])
-				a := acc[(x-b.Min.X)/k*4:]
-				a[0] += uint32(r)
-				a[1] += uint32(g)
-				a[2] += uint32(bl)
+			yr := m.Y[m.YOffset(b.Min.X, y):]
+			ci := m.COffset(b.Min.X, y)
+			cb, cr := m.Cb[ci:], m.Cr[ci:]
+			for i := 0; i < b.Dx(); i++ {
+				c := (b.Min.X+i)>>hs - b.Min.X>>hs
+				a := acc[i/k*4 : i/k*4+4]
+				a[0] += uint32(yr[i])
+				a[1] += uint32(cb[c])
+				a[2] += uint32(cr[c])
 				a[3] += 255
 			}
-		}
+		}, true
 	case *image.RGBA:
 		return func(y, k int, acc []uint32) {
 			p := m.Pix[m.PixOffset(b.Min.X, y):]
@@ -92,7 +103,7 @@ func rowReader(src image.Image) func(y, k int, acc []uint32) {
 				a[2] += uint32(p[i*4+2])
 				a[3] += uint32(p[i*4+3])
 			}
-		}
+		}, false
 	case *image.NRGBA:
 		return func(y, k int, acc []uint32) {
 			p := m.Pix[m.PixOffset(b.Min.X, y):]
@@ -104,7 +115,7 @@ func rowReader(src image.Image) func(y, k int, acc []uint32) {
 				a[2] += (uint32(p[i*4+2])*al + 127) / 255
 				a[3] += al
 			}
-		}
+		}, false
 	case *image.Gray:
 		return func(y, k int, acc []uint32) {
 			p := m.Pix[m.PixOffset(b.Min.X, y):]
@@ -116,7 +127,7 @@ func rowReader(src image.Image) func(y, k int, acc []uint32) {
 				a[2] += v
 				a[3] += 255
 			}
-		}
+		}, false
 	}
 	return func(y, k int, acc []uint32) {
 		for x := b.Min.X; x < b.Max.X; x++ {
@@ -127,7 +138,7 @@ func rowReader(src image.Image) func(y, k int, acc []uint32) {
 			a[2] += bl >> 8
 			a[3] += al >> 8
 		}
-	}
+	}, false
 }
 
 // opaque reports whether every pixel of m is fully opaque.
