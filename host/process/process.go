@@ -466,6 +466,8 @@ func (p *Process) exited(inst *instance) {
 	if inst.killReason() == "" {
 		p.stats.Crashes++
 		p.log.Error("extension process crashed", "pid", inst.pid, "exit", desc)
+	} else if p.closed {
+		p.log.Debug("extension process stopped", "pid", inst.pid, "exit", desc)
 	} else {
 		p.log.Warn("extension process stopped", "pid", inst.pid, "exit", desc)
 	}
