@@ -361,7 +361,11 @@ func printPipelineSummary(a *app, s PipelineSummary) {
 	fmt.Fprintf(a.stdout, "pipeline %s on %s: %s in %s (job %d)\n", s.Pipeline, where, s.State,
 		time.Duration(s.DurationMs)*time.Millisecond, s.JobID)
 	for _, st := range s.Steps {
-		fmt.Fprintf(a.stdout, "  %-20s v%-3d %8d done %6d failed\n", st.Stage, st.Version, st.Done, st.Failed)
+		fmt.Fprintf(a.stdout, "  %-20s v%-3d %8d done %6d failed", st.Stage, st.Version, st.RunDone, st.RunFailed)
+		if st.Done != st.RunDone || st.Failed != st.RunFailed {
+			fmt.Fprintf(a.stdout, "  (job total %d done, %d failed)", st.Done, st.Failed)
+		}
+		fmt.Fprintln(a.stdout)
 	}
 	if s.Error != "" {
 		fmt.Fprintf(a.stdout, "  error: %s\n", s.Error)

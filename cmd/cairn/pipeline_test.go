@@ -25,9 +25,11 @@ type pipelineSummary struct {
 	State    string
 	Resumed  bool
 	Steps    []struct {
-		Stage        string
-		Version      int
-		Done, Failed int64
+		Stage              string
+		Version            int
+		Done, Failed       int64
+		RunDone            int64 `json:"run_done"`
+		RunFailed          int64 `json:"run_failed"`
 	}
 	Error string
 }
@@ -116,14 +118,14 @@ kinds = ["text"]
 	if s.State != "completed" || !s.Resumed || len(s.Steps) != 2 {
 		t.Fatalf("resumed run: %+v", s)
 	}
-	if got := s.Steps[0].Done + s.Steps[0].Failed; got != contents-before {
+	if got := s.Steps[0].RunDone + s.Steps[0].RunFailed; got != contents-before {
 		t.Fatalf("resumed file-type stage handled %d contents; %d were left after the kill (redo %d)", got, contents-before, got-(contents-before))
 	}
 	if n := ledger(t, home, "stage.filetype"); n != contents {
 		t.Fatalf("file-type ledger has %d rows for %d contents", n, contents)
 	}
 	texts := libQuery(t, home, `SELECT count(*) FROM content_identities c JOIN content_kinds k ON k.id = c.kind_id WHERE k.name = 'text'`)
-	if texts == 0 || s.Steps[1].Done+s.Steps[1].Failed != texts {
+	if texts == 0 || s.Steps[1].RunDone+s.Steps[1].RunFailed != texts {
 		t.Fatalf("counter stage handled %d+%d contents; %d are text", s.Steps[1].Done, s.Steps[1].Failed, texts)
 	}
 	if unknown := libQuery(t, home, `SELECT count(*) FROM content_identities WHERE kind_id = 0`); unknown > contents/20 {
@@ -133,7 +135,7 @@ kinds = ["text"]
 	// A second run does nothing.
 	s = runPipelineJSON(t, home, "p", dir)
 	for _, st := range s.Steps {
-		if st.Done+st.Failed != 0 {
+		if st.RunDone+st.RunFailed != 0 {
 			t.Fatalf("second run did work: %+v", s)
 		}
 	}
@@ -150,7 +152,7 @@ kinds = ["text"]
 	must2(t, os.WriteFile(p, []byte(m), 0o644))
 	mustIn(t, work, home, "ext", "install", extDir, "--yes", "--trust")
 	s = runPipelineJSON(t, home, "p", dir)
-	if s.Steps[0].Done+s.Steps[0].Failed != 0 || s.Steps[1].Version != 2 || s.Steps[1].Done+s.Steps[1].Failed != texts {
+	if s.Steps[0].RunDone+s.Steps[0].RunFailed != 0 || s.Steps[1].Version != 2 || s.Steps[1].RunDone+s.Steps[1].RunFailed != texts {
 		t.Fatalf("after the version bump: %+v (want only the counter stage, over %d texts)", s, texts)
 	}
 

@@ -28,9 +28,12 @@ type Step struct {
 type StepSummary struct {
 	Stage   string `json:"stage"`
 	Version int    `json:"version"`
-	Done    int64  `json:"done"`
-	Failed  int64  `json:"failed"`
-	Batches int64  `json:"batches"`
+	Done    int64  `json:"done"`   // over every run of the job
+	Failed  int64  `json:"failed"` // over every run of the job
+	// RunDone and RunFailed count this run only (a resumed job's earlier runs are in Done).
+	RunDone   int64 `json:"run_done"`
+	RunFailed int64 `json:"run_failed"`
+	Batches   int64 `json:"batches"`
 	// Millis is the time spent in this step (reading, the stage, writing), over every run of
 	// the job.
 	Millis int64 `json:"ms"`
@@ -81,6 +84,9 @@ func (r *Runner) Execute(ctx context.Context) (Checkpoint, error) {
 				cp.After = 0
 			}
 		}
+	}
+	for i := range cp.Steps {
+		cp.Steps[i].RunDone, cp.Steps[i].RunFailed = 0, 0
 	}
 	size := r.BatchSize
 	if size <= 0 {
@@ -139,8 +145,10 @@ func (r *Runner) step(ctx context.Context, cp *Checkpoint, s Step, size int) err
 			if o.Err != nil {
 				status, msg = StatusFailed, o.Err.Error()
 				sum.Failed++
+				sum.RunFailed++
 			} else {
 				sum.Done++
+				sum.RunDone++
 			}
 			if err := b.RecordStage(items[i].ContentID, id, ver, status, msg); err != nil {
 				b.Rollback()
