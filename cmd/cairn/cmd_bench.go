@@ -227,10 +227,12 @@ func benchPipeline(ctx context.Context, a *app, self, root, name string, asJSON 
 		env = append(env, "CAIRN_FIRSTPARTY_CACHE="+filepath.Join(a.home.Dir, "cache", "firstparty"))
 	}
 	// Build the first-party extensions (once per source change) before anything is timed.
-	warm := exec.CommandContext(ctx, self, "--home", home, "pipeline", "validate")
-	warm.Env, warm.Stderr = env, a.stderr
-	if err := warm.Run(); err != nil {
-		return fmt.Errorf("preparing the extensions: %w", err)
+	for _, args := range [][]string{{"library", "create", "default"}, {"pipeline", "validate"}} {
+		warm := exec.CommandContext(ctx, self, append([]string{"--home", home}, args...)...)
+		warm.Env, warm.Stderr = env, a.stderr
+		if err := warm.Run(); err != nil {
+			return fmt.Errorf("preparing the extensions (cairn %s): %w", strings.Join(args, " "), err)
+		}
 	}
 	run := func(what string) error {
 		cmd := exec.CommandContext(ctx, self, "--home", home, "index", root, "--mode", "deep", "--pipeline", name, "--json", "--no-progress", "--no-ignore")
