@@ -91,8 +91,8 @@ func Make(r io.ReaderAt, size int64, mime string, variants []int, lim Limits) ([
 	return Generate(r, size, mime, Options{Variants: variants, Limits: lim})
 }
 
-// Generate makes the thumbnails of the image in r, one per variant, in the
-// order of opts.Variants (duplicates are made once). Errors say what failed;
+// Generate makes the thumbnails of the image in r, one per variant, largest
+// first (duplicates are made once). Errors say what failed;
 // an undecodable format matches ErrUnsupported, a limit ErrTooLarge. A panic
 // while decoding or resizing is recovered into the error.
 func Generate(r io.ReaderAt, size int64, mime string, opts Options) (thumbs []Thumb, err error) {
