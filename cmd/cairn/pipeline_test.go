@@ -25,11 +25,11 @@ type pipelineSummary struct {
 	State    string
 	Resumed  bool
 	Steps    []struct {
-		Stage              string
-		Version            int
-		Done, Failed       int64
-		RunDone            int64 `json:"run_done"`
-		RunFailed          int64 `json:"run_failed"`
+		Stage        string
+		Version      int
+		Done, Failed int64
+		RunDone      int64 `json:"run_done"`
+		RunFailed    int64 `json:"run_failed"`
 	}
 	Error string
 }

@@ -173,7 +173,7 @@ func TestEnsureModel(t *testing.T) {
 	if err != nil || table != "ext_dev_cairn_photos__faces" {
 		t.Fatalf("EnsureModel = %q, %v", table, err)
 	}
-	if _, err := s.SQL().Exec(`INSERT INTO `+table+` (content_uuid, score) VALUES ('u', 0.5)`); err != nil {
+	if _, err := s.SQL().Exec(`INSERT INTO ` + table + ` (content_uuid, score) VALUES ('u', 0.5)`); err != nil {
 		t.Fatal(err)
 	}
 	// A later version adds a column; the row survives.
@@ -182,7 +182,7 @@ func TestEnsureModel(t *testing.T) {
 	}
 	var n int
 	var person string
-	if err := s.SQL().QueryRow(`SELECT count(*), max(person) FROM ` + table).Scan(&n, &person); err != nil || n != 1 || person != "" {
+	if err := s.SQL().QueryRow(`SELECT count(*), max(person) FROM `+table).Scan(&n, &person); err != nil || n != 1 || person != "" {
 		t.Fatalf("after adding a column: %d rows, person %q, %v", n, person, err)
 	}
 	for _, bad := range []ModelColumn{{Name: "x; DROP TABLE entries", Type: "text"}, {Name: "ok", Type: "varchar"}, {Name: "id", Type: "integer"}} {
