@@ -121,6 +121,8 @@ kinds = ["text"]
 	if got := s.Steps[0].RunDone + s.Steps[0].RunFailed; got != contents-before {
 		t.Fatalf("resumed file-type stage handled %d contents; %d were left after the kill (redo %d)", got, contents-before, got-(contents-before))
 	}
+	t.Logf("%d contents: %d typed before the kill, %d by the resumed run (redo %d)", contents, before,
+		s.Steps[0].RunDone+s.Steps[0].RunFailed, s.Steps[0].RunDone+s.Steps[0].RunFailed-(contents-before))
 	if n := ledger(t, home, "stage.filetype"); n != contents {
 		t.Fatalf("file-type ledger has %d rows for %d contents", n, contents)
 	}
