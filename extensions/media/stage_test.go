@@ -19,15 +19,7 @@ func bytesReader(b []byte) io.ReaderAt { return bytes.NewReader(b) }
 // TestStageNative runs the stage as plain Go against exttest's fake host,
 // with items whose paths are native files.
 func TestStageNative(t *testing.T) {
-	m, err := exttest.LoadManifest("cairn.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake, err := exttest.NewFake(m, exttest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake.Install(t)
+	fake := exttest.InstallFake(t, "cairn.toml", exttest.Options{})
 	item := func(name, kind string) cairn.Item {
 		return cairn.Item{ContentUUID: "u-" + name, Name: name, Kind: kind, Path: filepath.Join("testdata", name)}
 	}

@@ -16,15 +16,7 @@ import (
 // TestStageNative runs the stage as plain Go against exttest's fake host,
 // with items whose paths are native files.
 func TestStageNative(t *testing.T) {
-	m, err := exttest.LoadManifest("cairn.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake, err := exttest.NewFake(m, exttest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake.Install(t)
+	fake := exttest.InstallFake(t, "cairn.toml", exttest.Options{})
 
 	dir := t.TempDir()
 	write := func(name, content string) string {

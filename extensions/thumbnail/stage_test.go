@@ -17,15 +17,7 @@ import (
 // with items whose paths are native files: each test image's outcome, the
 // sidecars, a config with other variants, and a bad config.
 func TestStageNative(t *testing.T) {
-	m, err := exttest.LoadManifest("cairn.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake, err := exttest.NewFake(m, exttest.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake.Install(t)
+	fake := exttest.InstallFake(t, "cairn.toml", exttest.Options{})
 	dir := t.TempDir()
 	var items []cairn.Item
 	for name, data := range fixtureImages(t) {

@@ -275,6 +275,22 @@ func (f *Fake) Mounted(rel string) bool {
 	return f.has("content.read") && f.allowedPath("content.read", rel)
 }
 
+// InstallFake loads the manifest at manifestPath, makes a Fake for it and installs it for the
+// rest of the test: the usual start of a native stage test or benchmark.
+func InstallFake(t testing.TB, manifestPath string, opts Options) *Fake {
+	t.Helper()
+	m, err := LoadManifest(manifestPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := NewFake(m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Install(t)
+	return f
+}
+
 // Install makes f answer the host calls of sdk/cairn in this process (native
 // builds) until the test ends.
 func (f *Fake) Install(t testing.TB) {
