@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -26,13 +27,20 @@ type Sidecar struct {
 	Devices     []string `json:"devices,omitempty"` // UUIDs of the devices holding the file
 }
 
+// SidecarPath is the library-relative path of a sidecar file (REFERENCE.md §9):
+// sidecars/<h0>/<h1>/<content-uuid>/<kind>/<variant>.<format>, where h0 and h1 are the first two
+// pairs of hex digits of the UUID (which must be at least 4 characters long).
+func SidecarPath(contentUUID, kind, variant, format string) string {
+	u := contentUUID
+	return "sidecars/" + u[0:2] + "/" + u[2:4] + "/" + u + "/" + kind + "/" + variant + "." + format
+}
+
 // Rel is the sidecar file's path relative to the library folder.
 func (s *Sidecar) Rel() string {
 	if len(s.ContentUUID) < 4 {
 		return ""
 	}
-	u := s.ContentUUID
-	return "sidecars/" + u[0:2] + "/" + u[2:4] + "/" + u + "/" + s.Kind + "/" + s.Variant + "." + s.Format
+	return SidecarPath(s.ContentUUID, s.Kind, s.Variant, s.Format)
 }
 
 // SidecarsOf returns a content's sidecars (of kind, when not ""), by kind and variant.
@@ -55,23 +63,11 @@ func (s *Store) SidecarsOf(ctx context.Context, contentID int64, kind string) ([
 			return nil, err
 		}
 		if devs != "" {
-			sc.Devices = splitComma(devs)
+			sc.Devices = strings.Split(devs, ",")
 		}
 		out = append(out, sc)
 	}
 	return out, rows.Err()
-}
-
-func splitComma(s string) []string {
-	var out []string
-	start := 0
-	for i := 0; i <= len(s); i++ {
-		if i == len(s) || s[i] == ',' {
-			out = append(out, s[start:i])
-			start = i + 1
-		}
-	}
-	return out
 }
 
 // SidecarFailed records inside tx that making kind for a content failed (variant "*": the
@@ -94,15 +90,10 @@ func SidecarFailed(ctx context.Context, tx *sql.Tx, contentID int64, kind, sourc
 // MarkSidecarsPending sets the sidecars of kind of the given contents to pending (they are
 // being regenerated) and returns how many records changed.
 func (s *Store) MarkSidecarsPending(ctx context.Context, kind string, contentIDs []int64) (int64, error) {
-	var n int64
-	for _, id := range contentIDs {
-		res, err := s.sql.ExecContext(ctx, `UPDATE sidecars SET status = 'pending', updated_at = ? WHERE content_id = ? AND kind = ?`,
-			time.Now().UnixNano(), id, kind)
-		if err != nil {
-			return n, fmt.Errorf("marking sidecars pending: %w", err)
-		}
-		k, _ := res.RowsAffected()
-		n += k
+	n, err := s.execIn(ctx, `UPDATE sidecars SET status = 'pending', updated_at = ? WHERE kind = ? AND content_id IN `,
+		[]any{time.Now().UnixNano(), kind}, contentIDs)
+	if err != nil {
+		return n, fmt.Errorf("marking sidecars pending: %w", err)
 	}
 	return n, nil
 }

@@ -290,11 +290,11 @@ func (s *Store) Copies(ctx context.Context, ref abi.ContentRef) ([]abi.FileRef, 
 // SetType implements abi.Content.
 func (s *Store) SetType(ctx context.Context, contentUUID, mime, kind string) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		var kindID int64
-		if err := tx.QueryRowContext(ctx, `SELECT id FROM content_kinds WHERE name = ?`, kind).Scan(&kindID); err != nil {
-			return fmt.Errorf("content kind %q: %w", kind, abi.ErrNotFound)
+		kindID, err := kindID(ctx, tx, kind)
+		if err != nil {
+			return err
 		}
-		mimeID, err := s.mimeID(ctx, tx, mime)
+		mimeID, err := mimeID(ctx, tx, mime)
 		if err != nil {
 			return err
 		}
@@ -309,7 +309,17 @@ func (s *Store) SetType(ctx context.Context, contentUUID, mime, kind string) err
 	})
 }
 
-func (s *Store) mimeID(ctx context.Context, tx *sql.Tx, mime string) (int64, error) {
+// kindID is the id of a content kind; an unknown kind is abi.ErrNotFound.
+func kindID(ctx context.Context, tx *sql.Tx, kind string) (int64, error) {
+	var id int64
+	if err := tx.QueryRowContext(ctx, `SELECT id FROM content_kinds WHERE name = ?`, kind).Scan(&id); err != nil {
+		return 0, fmt.Errorf("content kind %q: %w", kind, abi.ErrNotFound)
+	}
+	return id, nil
+}
+
+// mimeID is the id of a MIME type, recorded on first use.
+func mimeID(ctx context.Context, tx *sql.Tx, mime string) (int64, error) {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO mime_types (name) VALUES (?) ON CONFLICT (name) DO NOTHING`, mime); err != nil {
 		return 0, fmt.Errorf("recording mime type %s: %w", mime, err)
 	}
@@ -411,22 +421,17 @@ func TypeStageData(ext, stage string, contentID int64, data json.RawMessage) fun
 			if t.Kind == "" {
 				t.Kind = "unknown"
 			}
-			var kindID int64
-			if err := tx.QueryRowContext(ctx, `SELECT id FROM content_kinds WHERE name = ?`, t.Kind).Scan(&kindID); err != nil {
+			kid, err := kindID(ctx, tx, t.Kind)
+			if err != nil {
 				return fmt.Errorf("%s: unknown content kind %q", stage, t.Kind)
 			}
-			var mimeID any
+			var mid any
 			if t.Mime != "" {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO mime_types (name) VALUES (?) ON CONFLICT (name) DO NOTHING`, t.Mime); err != nil {
-					return fmt.Errorf("recording mime type %s: %w", t.Mime, err)
+				if mid, err = mimeID(ctx, tx, t.Mime); err != nil {
+					return err
 				}
-				var id int64
-				if err := tx.QueryRowContext(ctx, `SELECT id FROM mime_types WHERE name = ?`, t.Mime).Scan(&id); err != nil {
-					return fmt.Errorf("recording mime type %s: %w", t.Mime, err)
-				}
-				mimeID = id
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE content_identities SET kind_id = ?, mime_id = ? WHERE id = ?`, kindID, mimeID, contentID); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE content_identities SET kind_id = ?, mime_id = ? WHERE id = ?`, kid, mid, contentID); err != nil {
 				return fmt.Errorf("setting the type of content %d: %w", contentID, err)
 			}
 		}
@@ -469,13 +474,6 @@ func (s *Store) ApplyTag(ctx context.Context, ext, ns string, t abi.Target, tag 
 
 // --- sidecars ---
 
-// SidecarPath is the library-relative path of a sidecar file:
-// sidecars/<h0>/<h1>/<content-uuid>/<kind>/<variant>.<format>, where h0 and h1 are the first two
-// pairs of hex digits of the UUID.
-func SidecarPath(contentUUID, kind, variant, format string) string {
-	return filepath.ToSlash(filepath.Join("sidecars", contentUUID[0:2], contentUUID[2:4], contentUUID, kind, variant+"."+format))
-}
-
 // WriteSidecar implements abi.Sidecars: the file is written atomically, then its record is set to
 // ready with its size and BLAKE3.
 func (s *Store) WriteSidecar(ctx context.Context, ext string, sc abi.Sidecar) (string, error) {
@@ -491,7 +489,7 @@ func (s *Store) WriteSidecar(ctx context.Context, ext string, sc abi.Sidecar) (s
 	if err != nil {
 		return "", fmt.Errorf("looking up content %s: %w", sc.ContentUUID, err)
 	}
-	rel := SidecarPath(sc.ContentUUID, sc.Kind, sc.Variant, sc.Format)
+	rel := store.SidecarPath(sc.ContentUUID, sc.Kind, sc.Variant, sc.Format)
 	abs := filepath.Join(s.opts.LibraryDir, filepath.FromSlash(rel))
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return "", fmt.Errorf("writing sidecar %s: %w", rel, err)
