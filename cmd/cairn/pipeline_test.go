@@ -239,6 +239,12 @@ min_size = "100 KB"
 		t.Errorf("sidecar path: %s", p)
 	}
 
+	// regenerate forgets and remakes exactly that file's thumbnails.
+	rg := jsonLines[pipelineSummary](t, must(t, home, "sidecar", "regenerate", filepath.Join(dir, "Pictures", "big.jpg"), "--kind", "thumb", "--json"))
+	if len(rg) != 1 || rg[0].State != "completed" || len(rg[0].Steps) != 2 || rg[0].Steps[0].RunDone != 0 || rg[0].Steps[1].RunDone != 1 {
+		t.Errorf("sidecar regenerate: %+v; want only the thumbnail stage, for one file", rg)
+	}
+
 	bad := filepath.Join(t.TempDir(), "bad.toml")
 	writeFile(t, bad, []byte("[pipeline.x]\ndescription = \"x\"\n\n[[pipeline.x.stage]]\nid = \"stage.thumbnail\"\nmin_size = \"100 XB\"\n"))
 	r := cairn(t, home, "pipeline", "validate", bad)

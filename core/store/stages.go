@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 )
@@ -219,20 +218,38 @@ func (s *Store) StagesOf(ctx context.Context, contentID int64) ([]StageRecord, e
 // location when contentIDs is empty), so the next run does that work again. It returns how
 // many rows it deleted.
 func (s *Store) ForgetStage(ctx context.Context, locID int64, stage string, contentIDs []int64) (int64, error) {
-	var res sql.Result
-	var err error
 	if len(contentIDs) == 0 {
-		res, err = s.sql.ExecContext(ctx, `DELETE FROM stage_ledger WHERE stage = ? AND content_id IN
+		res, err := s.sql.ExecContext(ctx, `DELETE FROM stage_ledger WHERE stage = ? AND content_id IN
 			(SELECT content_id FROM entries WHERE location_id = ? AND content_id IS NOT NULL)`, stage, locID)
-	} else {
-		args := []any{stage}
-		for _, id := range contentIDs {
-			args = append(args, id)
+		if err != nil {
+			return 0, fmt.Errorf("forgetting %s: %w", stage, err)
 		}
-		res, err = s.sql.ExecContext(ctx, `DELETE FROM stage_ledger WHERE stage = ? AND content_id IN (`+placeholders(len(contentIDs))+`)`, args...)
+		return res.RowsAffected()
 	}
+	n, err := s.execIn(ctx, `DELETE FROM stage_ledger WHERE stage = ? AND content_id IN `, []any{stage}, contentIDs)
 	if err != nil {
-		return 0, fmt.Errorf("forgetting %s: %w", stage, err)
+		return n, fmt.Errorf("forgetting %s: %w", stage, err)
 	}
-	return res.RowsAffected()
+	return n, nil
+}
+
+// execIn runs q (ending in "IN ") with args and then ids as a parenthesised list, in chunks
+// that stay within SQLite's limit on bound parameters, and returns the rows affected.
+func (s *Store) execIn(ctx context.Context, q string, args []any, ids []int64) (int64, error) {
+	const chunk = 500
+	var n int64
+	for start := 0; start < len(ids); start += chunk {
+		part := ids[start:min(start+chunk, len(ids))]
+		a := append([]any{}, args...)
+		for _, id := range part {
+			a = append(a, id)
+		}
+		res, err := s.sql.ExecContext(ctx, q+"("+placeholders(len(part))+")", a...)
+		if err != nil {
+			return n, err
+		}
+		k, _ := res.RowsAffected()
+		n += k
+	}
+	return n, nil
 }
