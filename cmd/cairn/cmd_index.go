@@ -180,12 +180,9 @@ func indexPipeline(ctx context.Context, a *app, lib *library.Library, lh **libHo
 		return nil // no content identities: nothing for stages to work on
 	}
 	ps, lerr := loadPipelines(a)
-	p, ok := ps[name]
-	if !ok {
-		if lerr != nil {
-			return lerr
-		}
-		return fmt.Errorf("the location's pipeline %q is not defined (`cairn pipeline list`; change it with `cairn location pipeline PATH NAME`)", name)
+	p, err := pickPipeline(ps, lerr, name)
+	if err != nil {
+		return fmt.Errorf("the location's pipeline: %w (change it with `cairn location pipeline PATH NAME`)", err)
 	}
 	if *lh == nil {
 		h, err := startHost(ctx, a, lib)

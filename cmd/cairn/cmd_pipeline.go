@@ -169,12 +169,9 @@ func pipelineValidate(ctx context.Context, a *app, f pipelineFlags, files []stri
 
 func pipelineShow(ctx context.Context, a *app, f pipelineFlags, name string) error {
 	ps, lerr := loadPipelines(a, f.files...)
-	p, ok := ps[name]
-	if !ok {
-		if lerr != nil {
-			return lerr
-		}
-		return fmt.Errorf("unknown pipeline %q (known: %s)", name, strings.Join(pipelineNames(ps), ", "))
+	p, err := pickPipeline(ps, lerr, name)
+	if err != nil {
+		return err
 	}
 	return withHost(ctx, a, false, func(lib *library.Library, lh *libHost) error {
 		_, resolved, err := buildSteps(lh, p, "")
@@ -231,12 +228,9 @@ func describeFilter(f pipedef.Filter) string {
 
 func pipelineRunCmd(ctx context.Context, a *app, f pipelineFlags, name string, path []string) error {
 	ps, lerr := loadPipelines(a, f.files...)
-	p, ok := ps[name]
-	if !ok {
-		if lerr != nil {
-			return lerr
-		}
-		return fmt.Errorf("unknown pipeline %q (known: %s)", name, strings.Join(pipelineNames(ps), ", "))
+	p, err := pickPipeline(ps, lerr, name)
+	if err != nil {
+		return err
 	}
 	return withHost(ctx, a, true, func(lib *library.Library, lh *libHost) error {
 		targets, err := runTargets(ctx, lib, path)
@@ -411,12 +405,9 @@ func pipelineStatus(ctx context.Context, a *app, f pipelineFlags, pos []string) 
 				}
 				continue
 			}
-			p, ok := ps[pn]
-			if !ok {
-				if lerr != nil {
-					return lerr
-				}
-				return fmt.Errorf("%s: unknown pipeline %q", t.loc.Path, pn)
+			p, err := pickPipeline(ps, lerr, pn)
+			if err != nil {
+				return fmt.Errorf("%s: %w", t.loc.Path, err)
 			}
 			steps, resolved, err := buildSteps(lh, p, "")
 			if err != nil {

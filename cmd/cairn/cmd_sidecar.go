@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -112,11 +111,7 @@ func variantText(v string) string {
 }
 
 func printSidecar(a *app, lib *library.Library, path string, sc store.Sidecar, asJSON bool) error {
-	sj := sidecarJSON{Kind: sc.Kind, Variant: sc.Variant, Format: sc.Format, Status: sc.Status, Size: sc.Size,
-		Checksum: sc.Checksum, Source: sc.Source, Error: sc.Error}
-	if sc.Variant != "*" {
-		sj.Path = filepath.Join(lib.Dir, filepath.FromSlash(sc.Rel()))
-	}
+	sj := toSidecarJSON(lib, sc)
 	if asJSON {
 		return a.jsonLine(struct {
 			File        string `json:"file"`
@@ -176,9 +171,9 @@ func sidecarRegenerate(ctx context.Context, a *app, path, kind string, asJSON, n
 			name = "default"
 		}
 		ps, lerr := loadPipelines(a)
-		p, ok := ps[name]
-		if !ok {
-			return errors.Join(fmt.Errorf("the location's pipeline %q is not defined", name), lerr)
+		p, err := pickPipeline(ps, lerr, name)
+		if err != nil {
+			return fmt.Errorf("the location's pipeline: %w", err)
 		}
 		_, resolved, err := buildSteps(lh, p, "")
 		if err != nil {

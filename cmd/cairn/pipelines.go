@@ -35,12 +35,7 @@ func loadPipelines(a *app, extra ...string) (map[string]*pipedef.Pipeline, error
 	var errs []error
 	seen := map[string]string{}
 	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("reading pipelines: %w", err))
-			continue
-		}
-		pf, err := pipedef.Parse(f, b)
+		pf, err := loadFile(f)
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -55,6 +50,19 @@ func loadPipelines(a *app, extra ...string) (map[string]*pipedef.Pipeline, error
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// pickPipeline returns the pipeline called name from what loadPipelines returned; when there is
+// none, the error says why: the load error (a broken file may be the one defining it), or the
+// names that are known.
+func pickPipeline(ps map[string]*pipedef.Pipeline, loadErr error, name string) (*pipedef.Pipeline, error) {
+	if p, ok := ps[name]; ok {
+		return p, nil
+	}
+	if loadErr != nil {
+		return nil, loadErr
+	}
+	return nil, fmt.Errorf("unknown pipeline %q (known: %s; see `cairn pipeline list`)", name, strings.Join(pipelineNames(ps), ", "))
 }
 
 // pipelineNames lists the names, sorted.
@@ -138,13 +146,10 @@ func checkPipelineName(a *app, name string) error {
 		return nil
 	}
 	ps, err := loadPipelines(a)
-	if _, ok := ps[name]; ok {
-		return nil
+	if _, err := pickPipeline(ps, err, name); err != nil {
+		return fmt.Errorf("%w (or %q for no pipeline)", err, noPipeline)
 	}
-	if err != nil {
-		return fmt.Errorf("pipeline %q: %w", name, err)
-	}
-	return fmt.Errorf("unknown pipeline %q (known: %s, or none)", name, strings.Join(pipelineNames(ps), ", "))
+	return nil
 }
 
 // sidecarRecorder keeps the sidecar table in step with a stage that produces sidecars

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/cairnfs/cairn/core/library"
+	"github.com/cairnfs/cairn/core/store"
 )
 
 // Where first-party stages leave their per-content output (host: metadata of the content in
@@ -36,15 +37,21 @@ func addDerived(ctx context.Context, lib *library.Library, contentID int64, j *e
 		return err
 	}
 	for _, sc := range scs {
-		sj := sidecarJSON{Kind: sc.Kind, Variant: sc.Variant, Format: sc.Format, Status: sc.Status, Size: sc.Size,
-			Checksum: sc.Checksum, Source: sc.Source, Error: sc.Error}
-		if sc.Variant != "*" {
-			sj.Path = filepath.Join(lib.Dir, filepath.FromSlash(sc.Rel()))
-		}
-		j.Sidecars = append(j.Sidecars, sj)
+		j.Sidecars = append(j.Sidecars, toSidecarJSON(lib, sc))
 	}
 	j.Stages, err = lib.Store.StagesOf(ctx, contentID)
 	return err
+}
+
+// toSidecarJSON is a sidecar record as show and sidecar ls print it; a failed whole-kind record
+// (variant "*") has no file.
+func toSidecarJSON(lib *library.Library, sc store.Sidecar) sidecarJSON {
+	sj := sidecarJSON{Kind: sc.Kind, Variant: sc.Variant, Format: sc.Format, Status: sc.Status, Size: sc.Size,
+		Checksum: sc.Checksum, Source: sc.Source, Error: sc.Error}
+	if sc.Variant != "*" {
+		sj.Path = filepath.Join(lib.Dir, filepath.FromSlash(sc.Rel()))
+	}
+	return sj
 }
 
 // nonEmptyObject returns raw unless it is absent, null or an empty object.
