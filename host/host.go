@@ -139,6 +139,17 @@ type Spec struct {
 	// Config is the extension's configuration (a JSON object; {} when empty).
 	Config json.RawMessage
 	Limits Limits
+	// Exec runs a process extension as a command other than Dir/Manifest.Entry.File: a native
+	// extension built into a binary (usually the host's own, which serves it when run with
+	// Exec.Args). The binary is pinned to what it is at load (its SHA-256); the manifest's
+	// entry hash does not apply.
+	Exec *Exec
+}
+
+// Exec is the command of a process extension built into a binary.
+type Exec struct {
+	Path string
+	Args []string
 }
 
 // LoadDir reads dir/cairn.toml and loads the extension it describes.
@@ -193,14 +204,17 @@ func (h *Host) Load(ctx context.Context, s Spec) (*Extension, error) {
 	if dup {
 		return nil, fmt.Errorf("loading extension %s: already loaded", m.ID)
 	}
+	if s.Exec != nil && m.Kind != manifest.KindProcess {
+		return nil, fmt.Errorf("loading extension %s: a command (Exec) is only for process extensions", m.ID)
+	}
 	code := s.Wasm
-	if code == nil {
+	if code == nil && s.Exec == nil {
 		var err error
 		if code, err = os.ReadFile(filepath.Join(s.Dir, filepath.FromSlash(m.Entry.File))); err != nil {
 			return nil, fmt.Errorf("loading extension %s: %w", m.ID, err)
 		}
 	}
-	if m.Entry.BLAKE3 != "" {
+	if m.Entry.BLAKE3 != "" && s.Exec == nil {
 		sum := blake3.Sum256(code)
 		if got := hex.EncodeToString(sum[:]); got != m.Entry.BLAKE3 {
 			return nil, fmt.Errorf("loading extension %s: %s has BLAKE3 %s, the manifest pins %s", m.ID, m.Entry.File, got, m.Entry.BLAKE3)

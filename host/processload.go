@@ -24,12 +24,19 @@ import (
 func (h *Host) loadProcess(ctx context.Context, s Spec, binary []byte, caps *capability.Set, caller *abi.Caller,
 	files *datafs.FS, config json.RawMessage, log *slog.Logger) (*Extension, error) {
 	m := s.Manifest
-	sum := sha256.Sum256(binary)
+	path, args, pin := filepath.Join(s.Dir, filepath.FromSlash(m.Entry.File)), []string(nil), []byte(nil)
+	if s.Exec != nil {
+		path, args = s.Exec.Path, s.Exec.Args // pinned by Launch to what it is now
+	} else {
+		sum := sha256.Sum256(binary)
+		pin = sum[:]
+	}
 	px, err := process.Start(ctx, process.Config{
 		ID:         m.ID,
-		Path:       filepath.Join(s.Dir, filepath.FromSlash(m.Entry.File)),
+		Path:       path,
+		Args:       args,
 		Dir:        s.Dir,
-		SHA256:     sum[:],
+		SHA256:     pin,
 		Exports:    exportsOf(m),
 		Dispatcher: h,
 		Limits:     s.Limits.Call,

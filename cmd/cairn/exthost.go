@@ -22,8 +22,8 @@ import (
 	pipedef "github.com/cairnfs/cairn/schemas/pipeline"
 )
 
-// libHost is a library's extension host with the first-party extensions (built from source
-// once) and the installed ones loaded. It is the catalog pipelines resolve against.
+// libHost is a library's extension host with the first-party extensions (embedded in the
+// binary) and the installed ones loaded. It is the catalog pipelines resolve against.
 type libHost struct {
 	h       *host.Host
 	stages  map[string]*modules.ExtStage
@@ -69,30 +69,31 @@ func startHost(ctx context.Context, a *app, lib *library.Library) (*libHost, err
 		}
 	}
 	if os.Getenv("CAIRN_NO_FIRST_PARTY") == "" {
-		root, err := firstparty.SourceRoot()
-		if err != nil {
-			lh.missing["first-party extensions"] = err.Error()
-		} else {
-			cache := os.Getenv("CAIRN_FIRSTPARTY_CACHE") // shared between homes (tests)
-			if cache == "" {
-				cache = filepath.Join(a.home.Dir, "cache", "firstparty")
+		mods, fails := firstPartyModules(ctx, a)
+		for _, f := range fails {
+			lh.missing[f.Dir] = f.Err.Error()
+		}
+		for _, b := range mods {
+			if installed[b.Manifest.ID] {
+				continue // an installed version wins over the built-in one
 			}
-			built, fails := firstparty.Ensure(ctx, root, cache, a.stderr)
-			for _, f := range fails {
-				lh.missing[f.Dir] = f.Err.Error()
-			}
-			for _, b := range built {
-				if installed[b.Manifest.ID] {
-					continue // an installed version wins over the built-in one
-				}
-				spec := host.Spec{Manifest: b.Manifest, Dir: b.Dir, Grant: grantAll(b.Manifest),
-					Config: extConfig(a, lib, b.Manifest.ID), Limits: firstPartyLimits}
-				if _, err := h.Load(ctx, spec); err != nil {
-					lh.missing[b.Manifest.ID] = err.Error()
+			spec := host.Spec{Manifest: b.Manifest, Wasm: b.Wasm, Grant: grantAll(b.Manifest),
+				Config: extConfig(a, lib, b.Manifest.ID), Limits: firstPartyLimits}
+			if b.Manifest.Kind == manifest.KindProcess {
+				if b.Path != "" { // built from source
+					spec.Dir = filepath.Dir(b.Path)
+				} else if path, args, err := firstparty.NativeExec(b.ID); err != nil {
+					lh.missing[b.ID] = err.Error()
 					continue
+				} else {
+					spec.Exec = &host.Exec{Path: path, Args: args}
 				}
-				lh.sources[b.Manifest.ID] = "first-party"
 			}
+			if _, err := h.Load(ctx, spec); err != nil {
+				lh.missing[b.Manifest.ID] = err.Error()
+				continue
+			}
+			lh.sources[b.Manifest.ID] = "first-party"
 		}
 	}
 	for _, info := range h.Registry().List("stage.") {
@@ -105,6 +106,32 @@ func startHost(ctx context.Context, a *app, lib *library.Library) (*libHost, err
 		}
 	}
 	return lh, nil
+}
+
+// firstPartyModules are the first-party extensions: those embedded in this binary, or with
+// CAIRN_FIRSTPARTY=source (for developers) built from the source tree ($CAIRN_SOURCE or the
+// tree this binary was built from) into a cache, once per source change.
+func firstPartyModules(ctx context.Context, a *app) ([]firstparty.Module, []firstparty.Failure) {
+	switch mode := os.Getenv("CAIRN_FIRSTPARTY"); mode {
+	case "", "embedded":
+		mods, err := firstparty.Embedded()
+		if err != nil {
+			return nil, []firstparty.Failure{{Dir: "first-party extensions", Err: err}}
+		}
+		return mods, nil
+	case "source":
+		root, err := firstparty.SourceRoot()
+		if err != nil {
+			return nil, []firstparty.Failure{{Dir: "first-party extensions", Err: err}}
+		}
+		cache := os.Getenv("CAIRN_FIRSTPARTY_CACHE") // shared between homes (tests)
+		if cache == "" {
+			cache = filepath.Join(a.home.Dir, "cache", "firstparty")
+		}
+		return firstparty.FromSource(ctx, root, cache, a.stderr)
+	default:
+		return nil, []firstparty.Failure{{Dir: "first-party extensions", Err: fmt.Errorf("CAIRN_FIRSTPARTY=%s: want embedded or source", mode)}}
+	}
 }
 
 // Close unloads every extension.

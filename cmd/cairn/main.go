@@ -1,8 +1,15 @@
-// Command cairn is the Cairn CLI: libraries, locations, indexing, listings, jobs and benchmarks.
+// Command cairn is Cairn's one binary: the CLI, and the host of its built-in extensions.
 package main
 
-import "os"
+import (
+	"os"
+
+	"github.com/cairnfs/cairn/internal/firstparty"
+)
 
 func main() {
+	if firstparty.Serve(os.Args[1:]) { // run by the host as a built-in native extension
+		return
+	}
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
