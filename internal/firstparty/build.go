@@ -62,9 +62,9 @@ func SourceHash(ctx context.Context, root, rel string, wasm bool) (string, error
 	dec := json.NewDecoder(bytes.NewReader(out))
 	for {
 		var p struct {
-			Dir, ImportPath                string
-			Standard                       bool
-			Module                         *struct{ Path string }
+			Dir, ImportPath             string
+			Standard                    bool
+			Module                      *struct{ Path string }
 			GoFiles, SFiles, EmbedFiles []string
 		}
 		if err := dec.Decode(&p); err == io.EOF {
