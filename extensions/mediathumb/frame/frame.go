@@ -153,10 +153,9 @@ func run(ctx context.Context, timeout time.Duration, name string, args ...string
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, name, args...)
-	var stdout limitedBuffer
-	stdout.max = maxOutput
-	var stderr limitedBuffer
-	stderr.max = maxStderr
+	// Output past the cap is useless: stop the tool at once rather than let it run on.
+	stdout := limitedBuffer{max: maxOutput, onOver: cancel}
+	stderr := limitedBuffer{max: maxStderr}
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	cmd.Stdin = nil
 	setGroup(cmd)
@@ -164,12 +163,12 @@ func run(ctx context.Context, timeout time.Duration, name string, args ...string
 	err := cmd.Run()
 	tool := name[strings.LastIndexByte(name, os.PathSeparator)+1:]
 	switch {
+	case stdout.over:
+		return nil, fmt.Errorf("%s wrote more than %s and was stopped", name[strings.LastIndexByte(name, os.PathSeparator)+1:], byteSize(maxOutput))
 	case ctx.Err() == context.DeadlineExceeded:
 		return nil, fmt.Errorf("%s timed out after %s and was killed", tool, timeout)
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("%s stopped: %w", tool, ctx.Err())
-	case stdout.over:
-		return nil, fmt.Errorf("%s wrote more than %s", tool, byteSize(maxOutput))
 	case err != nil:
 		msg := strings.TrimSpace(stderr.String())
 		if msg == "" {
@@ -181,20 +180,38 @@ func run(ctx context.Context, timeout time.Duration, name string, args ...string
 }
 
 // limitedBuffer keeps the first max bytes written and records whether
-// there were more.
+// there were more; the rest is discarded, never buffered. It must not embed
+// bytes.Buffer: os/exec copies a child's output with io.Copy, which would
+// use a promoted ReadFrom and bypass Write and its cap (a crafted PDF made
+// pdftoppm write 625 MB of stderr, all kept).
 type limitedBuffer struct {
-	bytes.Buffer
-	max  int
-	over bool
+	buf    bytes.Buffer
+	max    int
+	over   bool
+	onOver func() // called once, when the cap is first exceeded
 }
 
 func (b *limitedBuffer) Write(p []byte) (int, error) {
-	if room := b.max - b.Len(); len(p) > room {
+	if room := b.max - b.buf.Len(); len(p) > room {
+		b.buf.Write(p[:max(room, 0)])
+		if !b.over && b.onOver != nil {
+			b.onOver()
+		}
 		b.over = true
-		b.Buffer.Write(p[:max(room, 0)])
 		return len(p), nil // keep draining: the tool must not block on a full pipe
 	}
-	return b.Buffer.Write(p)
+	return b.buf.Write(p)
+}
+
+// Bytes returns the bytes kept.
+func (b *limitedBuffer) Bytes() []byte { return b.buf.Bytes() }
+
+// String returns the bytes kept, with a note when some were dropped.
+func (b *limitedBuffer) String() string {
+	if b.over {
+		return b.buf.String() + " … (truncated)"
+	}
+	return b.buf.String()
 }
 
 var _ io.Writer = (*limitedBuffer)(nil)
