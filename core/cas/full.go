@@ -165,15 +165,35 @@ func FullHashFile(ctx context.Context, path string) (hexDigest string, n int64, 
 	return fullHashOpen(ctx, f, st)
 }
 
+// FullHashFileSize is FullHashFile of a file expected to hold size bytes (its size when it was
+// walked): a file of another size at open, or one that changes while it is read, fails with
+// ErrChanged, and no more than size+1 bytes are ever read.
+func FullHashFileSize(ctx context.Context, path string, size int64) (hexDigest string, n int64, err error) {
+	f, st, err := openRegular(path)
+	if err != nil {
+		return "", 0, err
+	}
+	defer f.Close()
+	if st.Size() != size {
+		return "", 0, fmt.Errorf("%w: %s has %d bytes, %d when it was indexed", ErrChanged, path, st.Size(), size)
+	}
+	return fullHashOpen(ctx, f, st)
+}
+
 // fullHashOpen hashes f, whose FileInfo at open was st.
 func fullHashOpen(ctx context.Context, f *os.File, st os.FileInfo) (string, int64, error) {
-	sum, n, err := FullHash(ctx, f)
+	// Read at most one byte past the size seen at open: a file that grows while it is hashed
+	// (a log, a download) is reported as changed, never chased to an EOF it keeps moving.
+	sum, n, err := FullHash(ctx, io.LimitReader(f, st.Size()+1))
 	if err != nil {
 		return "", n, fmt.Errorf("%w (%s)", err, f.Name())
 	}
 	if n < st.Size() {
 		return "", n, fmt.Errorf("%w: %s shrank (read %d of %d bytes): %w",
 			ErrChanged, f.Name(), n, st.Size(), io.ErrUnexpectedEOF)
+	}
+	if n > st.Size() {
+		return "", n, fmt.Errorf("%w: %s grew while it was read (more than its %d bytes at open)", ErrChanged, f.Name(), st.Size())
 	}
 	now, err := f.Stat()
 	if err != nil {
