@@ -16,22 +16,9 @@ func validateConfig(m *manifest.Manifest, config json.RawMessage) error {
 	if len(m.Config) == 0 {
 		return nil
 	}
-	raw, err := json.Marshal(m.Config)
+	sch, err := m.ConfigSchema() // refuses external $refs: loading reads no file and no URL
 	if err != nil {
-		return fmt.Errorf("extension %s: config schema: %w", m.ID, err)
-	}
-	schemaDoc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
-	if err != nil {
-		return fmt.Errorf("extension %s: config schema: %w", m.ID, err)
-	}
-	c := jsonschema.NewCompiler()
-	url := "cairn:" + m.ID + "/config.schema.json"
-	if err := c.AddResource(url, schemaDoc); err != nil {
-		return fmt.Errorf("extension %s: config schema: %w", m.ID, err)
-	}
-	sch, err := c.Compile(url)
-	if err != nil {
-		return fmt.Errorf("extension %s: config schema: %w", m.ID, err)
+		return err
 	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(config))
 	if err != nil {

@@ -305,6 +305,11 @@ func (m *Manifest) Validate() error {
 			bad("dependencies[%d]: an extension cannot depend on itself", i)
 		}
 	}
+	if len(m.Config) > 0 {
+		if _, err := m.ConfigSchema(); err != nil {
+			bad("config: %v", err)
+		}
+	}
 	if len(errs) > 0 {
 		return fmt.Errorf("%w: %s", ErrInvalid, strings.Join(errs, "; "))
 	}

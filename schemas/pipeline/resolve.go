@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
+
+	"github.com/cairnfs/cairn/schemas/manifest"
 )
 
 // Catalog tells Resolve what stages exist (implemented over the extension registry).
@@ -224,16 +226,7 @@ func checkConfig(info StageInfo, config json.RawMessage) error {
 		}
 		return nil
 	}
-	schemaDoc, err := jsonschema.UnmarshalJSON(bytes.NewReader(info.ConfigSchema))
-	if err != nil {
-		return fmt.Errorf("reading the config schema of stage %s: %w", info.ID, err)
-	}
-	comp := jsonschema.NewCompiler()
-	url := "cairn:stage/" + info.ID + "/config.schema.json"
-	if err := comp.AddResource(url, schemaDoc); err != nil {
-		return fmt.Errorf("loading the config schema of stage %s: %w", info.ID, err)
-	}
-	sch, err := comp.Compile(url)
+	sch, err := manifest.CompileConfigSchema(info.ConfigSchema, "cairn:stage/"+info.ID+"/config.schema.json")
 	if err != nil {
 		return fmt.Errorf("compiling the config schema of stage %s: %w", info.ID, err)
 	}
