@@ -61,6 +61,7 @@ type Summary struct {
 	Files    int64 `json:"files"`
 	Dirs     int64 `json:"dirs"`
 	Symlinks int64 `json:"symlinks"`
+	Special  int64 `json:"special"` // FIFOs, devices and sockets: listed, never opened
 	Bytes    int64 `json:"bytes"`
 	Ignored  int64 `json:"ignored"`
 	// Changes applied.

@@ -165,7 +165,7 @@ func (p *processor) discover(ctx context.Context) error {
 	p.parents = map[int64]int64{p.loc.RootEntryID: 0}
 	p.deltas = map[int64]delta{}
 	s := &p.cp.Summary
-	s.Files, s.Dirs, s.Symlinks, s.Bytes, s.Ignored = 0, 0, 0, 0, 0
+	s.Files, s.Dirs, s.Symlinks, s.Special, s.Bytes, s.Ignored = 0, 0, 0, 0, 0, 0
 	// The root's aggregates estimate the walk's total in O(1) (counting the location would scan it).
 	var estimate int64
 	if root, err := p.st.EntryAt(ctx, p.loc, ""); err == nil {
@@ -289,6 +289,8 @@ func (p *processor) apply(r DirResult) error {
 			s.Dirs++
 		case store.KindSymlink:
 			s.Symlinks++
+		case store.KindFIFO, store.KindDevice, store.KindSocket:
+			s.Special++
 		}
 		if i, ok := byName[c.Name]; ok {
 			ex := existing[i]

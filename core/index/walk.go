@@ -154,6 +154,12 @@ func statFrom(name string, st *unix.Stat_t, target string) Stat {
 		s.Kind, s.Size = store.KindDir, 0
 	case unix.S_IFLNK:
 		s.Kind = store.KindSymlink
+	case unix.S_IFIFO:
+		s.Kind, s.Size = store.KindFIFO, 0
+	case unix.S_IFCHR, unix.S_IFBLK:
+		s.Kind, s.Size = store.KindDevice, 0
+	case unix.S_IFSOCK:
+		s.Kind, s.Size = store.KindSocket, 0
 	default:
 		s.Kind = store.KindFile
 	}

@@ -13,7 +13,24 @@ const (
 	KindFile    Kind = 0
 	KindDir     Kind = 1
 	KindSymlink Kind = 2
+	// Special files: never hashed, never handed to a stage, never opened.
+	KindFIFO   Kind = 3 // a named pipe
+	KindDevice Kind = 4 // a character or block device
+	KindSocket Kind = 5 // a Unix socket
 )
+
+// Special reports whether k is a FIFO, a device or a socket.
+func (k Kind) Special() bool { return k == KindFIFO || k == KindDevice || k == KindSocket }
+
+// KindNamed is the Kind of a kind's name ("file", "dir", "symlink", "fifo", "device", "socket").
+func KindNamed(name string) (Kind, bool) {
+	for k := KindFile; k <= KindSocket; k++ {
+		if k.String() == name {
+			return k, true
+		}
+	}
+	return 0, false
+}
 
 func (k Kind) String() string {
 	switch k {
@@ -23,6 +40,12 @@ func (k Kind) String() string {
 		return "dir"
 	case KindSymlink:
 		return "symlink"
+	case KindFIFO:
+		return "fifo"
+	case KindDevice:
+		return "device"
+	case KindSocket:
+		return "socket"
 	}
 	return "unknown"
 }

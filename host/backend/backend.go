@@ -189,7 +189,7 @@ func (s *Store) Entries(ctx context.Context, q abi.EntryQuery) iter.Seq2[abi.Ent
 		query := entrySelect + ` WHERE e.id > ?`
 		args := []any{q.After}
 		if q.Kind != "" {
-			k, ok := map[string]store.Kind{"file": store.KindFile, "dir": store.KindDir, "symlink": store.KindSymlink}[q.Kind]
+			k, ok := store.KindNamed(q.Kind)
 			if !ok {
 				yield(abi.Entry{}, fmt.Errorf("entry kind %q: %w", q.Kind, abi.ErrNotFound))
 				return
