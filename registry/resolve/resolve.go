@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -26,6 +27,9 @@ var (
 // MaxAttempts bounds the backtracking search (candidate versions tried, in total).
 const MaxAttempts = 100_000
 
+// DefaultTimeout bounds the search in time when Options.Timeout is zero.
+const DefaultTimeout = 5 * time.Second
+
 // Request asks for an extension.
 type Request struct {
 	ID string
@@ -41,6 +45,9 @@ type Options struct {
 	HostABI string
 	// Kernel, if set, skips releases whose kernel range does not admit it.
 	Kernel string
+	// Timeout bounds the search (default DefaultTimeout): a registry index is untrusted input,
+	// and one shaped against backtracking must not burn CPU for minutes.
+	Timeout time.Duration
 }
 
 // Action is what a Step does.
@@ -124,7 +131,11 @@ func (p *Plan) String() string {
 // wrapping ErrUnsatisfiable (and registry.ErrNotFound for an unknown id). A solution whose
 // dependencies form a cycle fails with ErrCycle.
 func Resolve(idx *registry.Index, requests []Request, installed map[string]string, opts Options) (*Plan, error) {
-	s := &solver{idx: idx, installed: installed, opts: opts, cons: map[string][]cons{}, chosen: map[string]*cand{}, requested: map[string]bool{}}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	s := &solver{idx: idx, installed: installed, opts: opts, cons: map[string][]cons{}, chosen: map[string]*cand{}, requested: map[string]bool{},
+		deadline: time.Now().Add(opts.Timeout), allOf: map[string][]*cand{}, ranges: map[string]*semver.Constraints{}, checked: map[checkKey]bool{}, fitting: map[string][]*cand{}}
 	for _, r := range requests {
 		rng := r.Constraint
 		if rng == "" {
@@ -149,6 +160,9 @@ func Resolve(idx *registry.Index, requests []Request, installed map[string]strin
 		s.touch(id)
 	}
 	if err := s.solve(); err != nil {
+		if s.stopped != nil && s.firstConflict != nil {
+			return nil, fmt.Errorf("%w; the first conflict: %v", err, strings.TrimPrefix(s.firstConflict.Error(), ErrUnsatisfiable.Error()+": "))
+		}
 		return nil, err
 	}
 	return s.plan()
@@ -182,6 +196,41 @@ type solver struct {
 	chosen   map[string]*cand
 	undo     []func()
 	attempts int
+	stopped  error // set once the search gave up
+	// firstConflict is the first dead end met, reported with a gave-up error.
+	firstConflict error
+	deadline      time.Time
+
+	// Caches: a release's candidate and a range's parsed form do not change during a search.
+	allOf   map[string][]*cand
+	ranges  map[string]*semver.Constraints
+	checked map[checkKey]bool
+	fitting map[string][]*cand
+}
+
+// constraint parses a version range once per search.
+func (s *solver) constraint(rng string) (*semver.Constraints, error) {
+	if c, ok := s.ranges[rng]; ok {
+		return c, nil
+	}
+	c, err := semver.NewConstraint(rng)
+	if err != nil {
+		return nil, err
+	}
+	s.ranges[rng] = c
+	return c, nil
+}
+
+// giveUp reports whether the search has used its attempts or its time.
+func (s *solver) giveUp() error {
+	s.attempts++
+	if s.attempts > MaxAttempts {
+		return fmt.Errorf("%w: gave up after %d attempts (too many interlocking version ranges)", ErrUnsatisfiable, MaxAttempts)
+	}
+	if s.attempts%256 == 0 && time.Now().After(s.deadline) {
+		return fmt.Errorf("%w: gave up after %s and %d attempts (too many interlocking version ranges)", ErrUnsatisfiable, s.opts.Timeout, s.attempts)
+	}
+	return nil
 }
 
 func (s *solver) touch(id string) {
@@ -225,8 +274,9 @@ func (s *solver) solve() error {
 	}
 	var first error
 	for _, c := range cands {
-		if s.attempts++; s.attempts > MaxAttempts {
-			return fmt.Errorf("%w: gave up after %d attempts (too many interlocking version ranges)", ErrUnsatisfiable, MaxAttempts)
+		if err := s.giveUp(); err != nil {
+			s.stopped = err
+			return err
 		}
 		mark := len(s.undo)
 		s.chosen[id] = c
@@ -240,9 +290,12 @@ func (s *solver) solve() error {
 		if first == nil {
 			first = err
 		}
+		if s.firstConflict == nil {
+			s.firstConflict = err
+		}
 		s.rollback(mark)
-		if errors.Is(err, ErrUnsatisfiable) && s.attempts > MaxAttempts {
-			return err
+		if s.stopped != nil {
+			return s.stopped
 		}
 	}
 	return first
@@ -257,7 +310,7 @@ func (s *solver) choose(id string, c *cand) error {
 		}
 	}
 	for _, d := range c.deps {
-		dc, err := semver.NewConstraint(d.Version)
+		dc, err := s.constraint(d.Version)
 		if err != nil {
 			return fmt.Errorf("%w: %s: dependency %s@%s: bad range: %v", ErrUnsatisfiable, by, d.ID, d.Version, err)
 		}
@@ -272,17 +325,43 @@ func (s *solver) choose(id string, c *cand) error {
 // fits reports whether candidate c of id satisfies every constraint on id.
 func (s *solver) fits(id string, c *cand) bool {
 	for _, k := range s.cons[id] {
-		if !k.c.Check(c.v) || !c.exportsAll(k.Contract) {
+		if !s.check(k.c, c) || !c.exportsAll(k.Contract) {
 			return false
 		}
 	}
 	return true
 }
 
+// check is k.Check(c.v), remembered: semver formats an error for every failed check, which
+// dominated the search (the same pairs are checked again on every backtrack).
+func (s *solver) check(k *semver.Constraints, c *cand) bool {
+	key := checkKey{k, c}
+	if ok, done := s.checked[key]; done {
+		return ok
+	}
+	ok := k.Check(c.v)
+	s.checked[key] = ok
+	return ok
+}
+
+type checkKey struct {
+	k *semver.Constraints
+	c *cand
+}
+
 // all returns every candidate of id that can run here, in order of preference, before
 // constraints: newest first, except that an installed version comes first when the extension
 // was not requested (keep what is installed unless something needs otherwise).
 func (s *solver) all(id string) []*cand {
+	if c, ok := s.allOf[id]; ok {
+		return c
+	}
+	c := s.listAll(id)
+	s.allOf[id] = c
+	return c
+}
+
+func (s *solver) listAll(id string) []*cand {
 	var instV *semver.Version
 	if iv, ok := s.installed[id]; ok {
 		instV, _ = semver.NewVersion(iv)
@@ -336,20 +415,57 @@ func (s *solver) runs(r *registry.Release) bool {
 	return true
 }
 
+// candidates returns the candidates of id that fit its constraints, remembered per set of
+// constraints (a backtracking search asks the same question again and again).
 func (s *solver) candidates(id string) []*cand {
+	var key strings.Builder
+	key.WriteString(id)
+	for _, k := range s.cons[id] {
+		key.WriteByte(0)
+		key.WriteString(k.Range)
+		key.WriteByte(1)
+		key.WriteString(k.Contract)
+	}
+	if out, ok := s.fitting[key.String()]; ok {
+		return out
+	}
 	var out []*cand
 	for _, c := range s.all(id) {
 		if s.fits(id, c) {
 			out = append(out, c)
 		}
 	}
+	s.fitting[key.String()] = out
 	return out
 }
 
-// explain builds the error for id when no candidate fits (have == nil), or when the chosen
-// candidate have stops fitting after a new constraint.
+// explain returns the error for id when no candidate fits (have == nil), or when the chosen
+// candidate have stops fitting after a new constraint. The message is built only when someone
+// reads it: a search meets thousands of conflicts and reports one.
 func (s *solver) explain(id string, have *cand) error {
-	cs := s.cons[id]
+	return &conflict{s: s, id: id, have: have, cs: slices.Clone(s.cons[id])}
+}
+
+// conflict is a lazily explained dead end of the search.
+type conflict struct {
+	s    *solver
+	id   string
+	have *cand
+	cs   []cons
+	err  error
+}
+
+func (c *conflict) resolved() error {
+	if c.err == nil {
+		c.err = c.s.explainNow(c.id, c.have, c.cs)
+	}
+	return c.err
+}
+
+func (c *conflict) Error() string { return c.resolved().Error() }
+func (c *conflict) Unwrap() error { return c.resolved() }
+
+func (s *solver) explainNow(id string, have *cand, cs []cons) error {
 	avail := s.all(id)
 	if len(avail) == 0 {
 		who := describeAll(id, cs)
@@ -442,10 +558,15 @@ func rangeText(k cons) string {
 	return k.Range
 }
 
+// versions lists the versions of cs, at most 10 of them.
 func versions(cs []*cand) string {
+	const most = 10
 	var vs []string
-	for _, c := range cs {
+	for _, c := range cs[:min(len(cs), most)] {
 		vs = append(vs, c.v.String())
+	}
+	if len(cs) > most {
+		vs = append(vs, fmt.Sprintf("… %d more", len(cs)-most))
 	}
 	return strings.Join(vs, ", ")
 }
