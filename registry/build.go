@@ -123,7 +123,7 @@ func indexPackage(p, url string) (*Release, string, error) {
 func ReadIndexFile(p string) (*Index, error) { return readIndexFile(p, MaxIndexSize) }
 
 func readIndexFile(p string, limit int64) (*Index, error) {
-	f, err := os.Open(p)
+	f, err := openRegular(p)
 	if err != nil {
 		return nil, fmt.Errorf("reading index: %w", err)
 	}
@@ -137,4 +137,20 @@ func readIndexFile(p string, limit int64) (*Index, error) {
 		return nil, fmt.Errorf("reading index %s: %w", p, err)
 	}
 	return idx, nil
+}
+
+// openRegular opens the regular file p without blocking on a FIFO or device in its place.
+func openRegular(p string) (*os.File, error) {
+	f, err := os.OpenFile(p, os.O_RDONLY|nonBlock, 0)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		if err == nil {
+			err = fmt.Errorf("%s is not a regular file", p)
+		}
+		return nil, err
+	}
+	return f, nil
 }

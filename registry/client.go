@@ -67,8 +67,8 @@ func NewClient(source string) (*Client, error) {
 }
 
 // DefaultHTTPClient is the HTTP client NewClient uses: 10 s to connect and to finish TLS, 30 s
-// for response headers, 10 min overall, proxies from the environment, and no redirect from
-// https to http.
+// for response headers, 10 min overall, proxies from the environment, and redirects only
+// within the registry's host (never from https to http).
 func DefaultHTTPClient() *http.Client {
 	return &http.Client{
 		Timeout: 10 * time.Minute,
@@ -87,6 +87,9 @@ func DefaultHTTPClient() *http.Client {
 			}
 			if via[0].URL.Scheme == "https" && req.URL.Scheme != "https" {
 				return fmt.Errorf("refusing redirect from https to %s", req.URL.Scheme)
+			}
+			if req.URL.Host != via[0].URL.Host {
+				return fmt.Errorf("refusing redirect from %s to another host, %s", via[0].URL.Host, req.URL.Host)
 			}
 			return nil
 		},
@@ -180,9 +183,18 @@ func (c *Client) Fetch(ctx context.Context, id string, r *Release) (*Download, e
 }
 
 func (c *Client) openLocal(r *Release) (*Download, error) {
-	f, err := os.OpenInRoot(c.dir, filepath.FromSlash(r.URL))
+	root, err := os.OpenRoot(c.dir)
 	if err != nil {
 		return nil, err
+	}
+	defer root.Close()
+	f, err := openNoBlock(root, filepath.FromSlash(r.URL))
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		f.Close()
+		return nil, fmt.Errorf("%s is not a regular file", r.URL)
 	}
 	d, err := checkAndOpen(f, r)
 	if err != nil {

@@ -13,7 +13,8 @@ import (
 // Handler serves the registry in dir read-only: GET and HEAD of /index.json and of package
 // files (*.cairnpkg) below dir, nothing else. Paths are resolved inside dir with os.Root, so
 // neither ".." nor a symlink can escape it; names with a component starting with "." (such as
-// the temporary files of an atomic write) are not served. Responses go through
+// the temporary files of an atomic write) are not served, nor is anything but a regular file (a
+// FIFO named *.cairnpkg is opened without blocking and refused). Responses go through
 // http.ServeContent (Range, If-Modified-Since, If-None-Match) with an ETag made from the file's
 // size and modification time; the index is served with Cache-Control: no-cache so clients
 // revalidate it.
@@ -50,7 +51,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer root.Close()
-	f, err := root.Open(name)
+	f, err := openNoBlock(root, name)
 	if err != nil {
 		http.NotFound(w, r)
 		return
