@@ -37,8 +37,12 @@ type op struct {
 	stage  string
 }
 
-// Begin starts a transaction.
-func (s *Store) Begin() *Txn { return &Txn{s: s} }
+// Begin starts a transaction. It first removes the staging folders of processes that are
+// gone (killed or crashed during an install: kill -9 used to leak them forever).
+func (s *Store) Begin() *Txn {
+	s.removeDeadStages()
+	return &Txn{s: s}
+}
 
 func (t *Txn) has(id string) bool {
 	return slices.ContainsFunc(t.ops, func(o *op) bool { return o.v.Manifest.ID == id })
@@ -101,10 +105,13 @@ func (t *Txn) Update(v *cairnpkg.Verified, newGrants []string) (*Change, error) 
 // stage writes the package's manifest, module and signature to a new staging folder.
 func (t *Txn) stage(o *op) (err error) {
 	m := o.v.Manifest
+	if reservedID(m.ID) {
+		return fmt.Errorf("staging %s@%s: %w", m.ID, m.Version, ErrReservedID)
+	}
 	if err := os.MkdirAll(t.s.Dir, 0o755); err != nil {
 		return fmt.Errorf("staging %s@%s: %w", m.ID, m.Version, err)
 	}
-	dir, err := os.MkdirTemp(t.s.Dir, stagePrefix+m.ID+"-"+m.Version+"-")
+	dir, err := os.MkdirTemp(t.s.Dir, stageName(m.ID, m.Version))
 	if err != nil {
 		return fmt.Errorf("staging %s@%s: %w", m.ID, m.Version, err)
 	}
