@@ -81,4 +81,3 @@ func TestStageAndHang(t *testing.T) {
 	}
 	time.Sleep(time.Hour)
 }
-
