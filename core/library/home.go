@@ -62,7 +62,12 @@ func (h Home) Device() (*device.Identity, error) { return device.LoadOrCreate(h.
 type Info struct {
 	Name string `json:"name"`
 	Path string `json:"path"`
-	Size int64  `json:"db_bytes"`
+	// Size is the database's bytes on disk: library.db and its write-ahead log.
+	Size int64 `json:"db_bytes"`
+	// SidecarBytes is the bytes of the files under sidecars/ (thumbnails, extracted text, …).
+	SidecarBytes int64 `json:"sidecar_bytes"`
+	// SidecarFiles is how many files sidecars/ holds.
+	SidecarFiles int64 `json:"sidecar_files"`
 }
 
 // List returns the libraries of the home, by name.
@@ -81,22 +86,84 @@ func (h Home) List() ([]Info, error) {
 			continue
 		}
 		p := filepath.Join(h.librariesDir(), n)
-		var size int64
+		info := Info{Name: strings.TrimSuffix(n, suffix), Path: p}
 		for _, f := range []string{dbFile, dbFile + "-wal"} {
 			if st, err := os.Stat(filepath.Join(p, f)); err == nil {
-				size += st.Size()
+				info.Size += st.Size()
 			}
 		}
-		out = append(out, Info{Name: strings.TrimSuffix(n, suffix), Path: p, Size: size})
+		if info.SidecarBytes, info.SidecarFiles, err = treeSize(filepath.Join(p, "sidecars")); err != nil {
+			return nil, fmt.Errorf("listing libraries: %s: %w", info.Name, err)
+		}
+		out = append(out, info)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, nil
 }
 
-// Resolve picks the library a command means: the named one, else the only one. With create set
-// and no library at all, it names "default" (which the caller then creates).
+// treeSize sums the sizes of the regular files under dir (0 when dir does not exist). It reads
+// one directory at a time, so a folder of millions of sidecars costs time, not memory.
+func treeSize(dir string) (bytes, files int64, err error) {
+	err = filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if p == dir && errors.Is(err, fs.ErrNotExist) {
+				return fs.SkipAll
+			}
+			return fmt.Errorf("measuring %s: %w", p, err)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		st, err := d.Info()
+		if errors.Is(err, fs.ErrNotExist) { // removed while we walked
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("measuring %s: %w", p, err)
+		}
+		bytes += st.Size()
+		files++
+		return nil
+	})
+	return bytes, files, err
+}
+
+// notFoundError is ErrNotFound for a named library, worded as what to do about it.
+type notFoundError struct{ name, dir string }
+
+func (e notFoundError) Error() string {
+	return fmt.Sprintf("library %s does not exist in %s (cairn library list; cairn library create %s)", e.name, e.dir, e.name)
+}
+
+func (e notFoundError) Is(target error) bool { return target == ErrNotFound }
+
+// notFound is the error for a library name that has no folder in the home.
+func (h Home) notFound(name string) error { return notFoundError{name: name, dir: h.Dir} }
+
+// Check reports whether the library called name exists: nil when it does, ErrBadName for a
+// name no library can have, ErrNotFound (with what to do) when there is no such library.
+func (h Home) Check(name string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("%w %q: no library can have this name (cairn library list)", ErrBadName, name)
+	}
+	st, err := os.Stat(h.Path(name))
+	if errors.Is(err, fs.ErrNotExist) || (err == nil && !st.IsDir()) {
+		return h.notFound(name)
+	}
+	if err != nil {
+		return fmt.Errorf("looking for library %s: %w", name, err)
+	}
+	return nil
+}
+
+// Resolve picks the library a command means: the named one (which must exist: a misspelt name
+// is an error, never a new library), else the only one. With create set and no library at all,
+// it names "default" (which the caller then creates).
 func (h Home) Resolve(name string, create bool) (string, error) {
 	if name != "" {
+		if err := h.Check(name); err != nil {
+			return "", err
+		}
 		return name, nil
 	}
 	libs, err := h.List()

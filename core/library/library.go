@@ -2,9 +2,13 @@ package library
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/cairnfs/cairn/core/device"
 	"github.com/cairnfs/cairn/core/events"
@@ -36,10 +40,10 @@ type OpenOptions struct {
 
 // Open opens the library called name.
 func (h Home) Open(ctx context.Context, name string, opts OpenOptions) (*Library, error) {
-	dir := h.Path(name)
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return nil, fmt.Errorf("%w: %q in %s (see `cairn library list`)", ErrNotFound, name, h.Dir)
+	if err := h.Check(name); err != nil {
+		return nil, err
 	}
+	dir := h.Path(name)
 	dev, err := h.Device()
 	if err != nil {
 		return nil, err
@@ -51,9 +55,9 @@ func (h Home) Open(ctx context.Context, name string, opts OpenOptions) (*Library
 		}
 	}
 	dbPath := filepath.Join(dir, dbFile)
-	if _, err := os.Stat(dbPath); err != nil {
+	if err := checkDB(name, dbPath); err != nil {
 		l.lock.release()
-		return nil, fmt.Errorf("%w: library %s has no %s", store.ErrCorrupt, name, dbFile)
+		return nil, err
 	}
 	l.Store, err = store.Open(ctx, dbPath, store.Options{})
 	if err != nil {
@@ -69,6 +73,53 @@ func (h Home) Open(ctx context.Context, name string, opts OpenOptions) (*Library
 	l.Jobs = jobs.NewManager(l.Store.SQL())
 	l.Jobs.OnProgress = func(p jobs.Progress) { l.Bus.Publish(p) }
 	return l, nil
+}
+
+// sqliteMagic is how every SQLite database file begins.
+const sqliteMagic = "SQLite format 3\x00"
+
+// checkDB refuses a library database that SQLite would silently treat as a new, empty one (a
+// missing or 0-byte file: opening it would write a fresh schema over what is left) or that is
+// not a SQLite database at all. An existing library always has a non-empty database: Create
+// writes the schema and checkpoints it into library.db before the library appears.
+func checkDB(name, path string) error {
+	bad := func(format string, args ...any) error {
+		return corruptError{fmt.Sprintf("library %s: %s ", name, dbFile) + fmt.Sprintf(format, args...) +
+			fmt.Sprintf("; restore it from a backup, or delete the library (cairn library delete %s) and index again (%s)", name, path)}
+	}
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return bad("is missing")
+	}
+	if err != nil {
+		return fmt.Errorf("opening library %s: %w", name, err)
+	}
+	defer f.Close()
+	head := make([]byte, len(sqliteMagic))
+	n, err := io.ReadFull(f, head)
+	switch {
+	case n == 0 && (err == io.EOF || err == nil):
+		return bad("is empty (0 bytes): the database is corrupt or was truncated")
+	case err != nil && err != io.ErrUnexpectedEOF:
+		return fmt.Errorf("opening library %s: reading %s: %w", name, path, err)
+	case string(head[:n]) != sqliteMagic:
+		return bad("is not a SQLite database (%d bytes that do not begin with %q)", fileSize(f), strings.TrimSuffix(sqliteMagic, "\x00"))
+	}
+	return nil
+}
+
+// corruptError is store.ErrCorrupt worded as what is wrong and what to do.
+type corruptError struct{ msg string }
+
+func (e corruptError) Error() string        { return e.msg }
+func (e corruptError) Is(target error) bool { return target == store.ErrCorrupt }
+
+func fileSize(f *os.File) int64 {
+	st, err := f.Stat()
+	if err != nil {
+		return -1
+	}
+	return st.Size()
 }
 
 // Writable reports whether this handle holds the library's write lock.
