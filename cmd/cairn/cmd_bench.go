@@ -16,7 +16,16 @@ import (
 )
 
 func init() {
-	register(command{name: "bench", summary: "measure indexing against find and fd on a generated tree", run: runBench})
+	register(command{name: "bench", summary: "measure indexing against find and fd on a generated tree", run: runBench,
+		usage: []string{
+			"bench index [--files N] [--dir DIR] [--keep] [--json]\ttime find, fd and cairn's index modes on a generated tree",
+			"bench pipeline [--files N] [--pipeline NAME] [--dir DIR] [--keep] [--json]\ttime a pipeline end to end and per stage",
+		},
+		about: "index: generates a tree, times `find` and `fd -HI` on it, then cairn's shallow index, content index and " +
+			"unchanged re-index (each a child process, for its peak RSS), and prints the ratios. pipeline: indexes the " +
+			"tree in deep mode and runs a pipeline (default: the built-in default) in one child process; prints end-to-end " +
+			"and per-stage files/s and the peak RSS, then a second, empty run.",
+		examples: []string{"cairn bench index --files 100000", "cairn bench pipeline --files 2000 --json"}})
 }
 
 // benchRow is one measured command.
@@ -39,10 +48,6 @@ func runBench(ctx context.Context, a *app, args []string) error {
 	keep := fs.Bool("keep", false, "keep the generated tree")
 	asJSON := fs.Bool("json", false, "print JSON lines")
 	pipelineName := fs.String("pipeline", "default", "bench pipeline: the pipeline to run")
-	fs.Usage = func() {
-		fmt.Fprintln(a.stderr, "usage: cairn bench index|pipeline [--files N] [--dir DIR] [--keep] [--json]\n\nindex: generates a tree, times `find` and `fd -HI` on it, then cairn's shallow index, content index and\nunchanged re-index (each a child process, for its peak RSS), and prints the ratios.\npipeline: indexes the tree in deep mode and runs a pipeline (default: the built-in default) in one\nchild process; prints end-to-end and per-stage files/s and the peak RSS, then a second, empty run.")
-		fs.PrintDefaults()
-	}
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

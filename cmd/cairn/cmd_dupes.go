@@ -8,7 +8,11 @@ import (
 )
 
 func init() {
-	register(command{name: "dupes", summary: "list contents held by more than one entry", run: runDupes})
+	register(command{name: "dupes", summary: "list contents held by more than one entry", run: runDupes,
+		usage: []string{"dupes [--min-size BYTES] [--json]"},
+		about: "Lists the contents that more than one file holds (same content id), most wasted bytes first, with every path " +
+			"that holds each. Only identified files count: shallow locations have no content ids.",
+		examples: []string{"cairn dupes", "cairn dupes --min-size 1000000 --json"}})
 }
 
 type dupeJSON struct {

@@ -26,21 +26,24 @@ import (
 )
 
 func init() {
-	register(command{name: "ext", summary: "create, build, test, install and manage extensions", run: runExt})
+	register(command{name: "ext", summary: "create, build, test, install and manage extensions", run: runExt,
+		usage: []string{
+			"ext new NAME\tscaffold an extension project in ./NAME",
+			"ext build [DIR]\tcompile the extension (wasm: GOOS=wasip1) and pack a signed .cairnpkg in DIR/dist",
+			"ext test [DIR]\trun the extension's tests (its conformance suite)",
+			"ext install SRC\tSRC: NAME[@VERSION] (from --registry), FILE.cairnpkg, URL, or a project DIR",
+			"ext update ID\tinstall the newest release from --registry, showing the capability diff",
+			"ext list\tinstalled extensions and their grants",
+			"ext remove ID [--force]\tuninstall (refused while others depend on it, unless --force)",
+			"ext grant ID CAP...\tgrant requested capabilities",
+			"ext revoke ID CAP...\trevoke capabilities",
+			"ext run FILE.wasm FUNCTION\tcall any Extism plugin's export (--input, --input-file, --config k=v)",
+		},
+		about: "Extensions add stages, loaders and sidecars to Cairn. They are installed per data directory " +
+			"($CAIRN_HOME/extensions) from a registry, a .cairnpkg file, a URL or a project folder, and run with only the " +
+			"capabilities you grant them.",
+		examples: []string{"cairn ext new hello && cairn ext build hello", "cairn ext install ./hello --yes", "cairn ext list --json"}})
 }
-
-const extUsage = `usage: cairn ext COMMAND
-  new NAME                 scaffold an extension project in ./NAME
-  build [DIR]              compile the extension (wasm: GOOS=wasip1) and pack a signed .cairnpkg in DIR/dist
-  test [DIR]               run the extension's tests (its conformance suite)
-  install SRC              SRC: NAME[@VERSION] (from --registry), FILE.cairnpkg, URL, or a project DIR
-  update ID                install the newest release from --registry, showing the capability diff
-  list                     installed extensions and their grants
-  remove ID [--force]      uninstall (refused while others depend on it, unless --force)
-  grant ID CAP...          grant requested capabilities
-  revoke ID CAP...         revoke capabilities
-  run FILE.wasm FUNCTION   call any Extism plugin's export (--input, --input-file, --config k=v)
-flags: --registry URL|DIR ($CAIRN_REGISTRY), --yes (grant everything requested), --grant CAP,CAP, --json`
 
 // extEnv is the per-data-directory extension state: installed extensions, trusted publisher
 // keys, and this user's own publisher key.
@@ -115,13 +118,12 @@ func runExt(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&f.inFile, "input-file", "", "run: read the input from a file")
 	fs.BoolVar(&f.trustNew, "trust", false, "install: trust the package's publisher key if it is unknown")
 	fs.Func("config", "run: a config key=value for the plugin (repeatable)", func(v string) error { f.config = append(f.config, v); return nil })
-	fs.Usage = func() { fmt.Fprintln(a.stderr, extUsage) }
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) == 0 {
-		return usagef("%s", extUsage)
+		return usagef("missing command: new, build, test, install, update, list, remove, grant, revoke or run")
 	}
 	arg := func(i int, what string) (string, error) {
 		if len(pos) <= i {
@@ -245,7 +247,7 @@ func runExt(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(a.stdout, "%s granted: %s\n", id, orDash(strings.Join(g, ", ")))
 		return nil
 	}
-	return usagef("unknown ext command %q\n%s", pos[0], extUsage)
+	return usagef("unknown ext command %q", pos[0])
 }
 
 func requestedCaps(m *manifest.Manifest) []string {

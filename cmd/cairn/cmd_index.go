@@ -15,7 +15,12 @@ import (
 )
 
 func init() {
-	register(command{name: "index", summary: "index (or resume indexing) locations in the foreground", run: runIndex})
+	register(command{name: "index", summary: "index (or resume indexing) locations in the foreground", run: runIndex,
+		usage: []string{"index [PATH] [--mode shallow|content|deep] [--pipeline NAME] [--no-pipeline] [--json]"},
+		about: "Without PATH, every location of the library is indexed. A PATH that is not a location yet is added first; " +
+			"the very first `cairn index PATH` in a home with no library creates the library \"default\". After indexing, " +
+			"each location's pipeline runs. Ctrl-C pauses; run the same command again to resume.",
+		examples: []string{"cairn index ~/Pictures", "cairn --library photos index --no-pipeline", "cairn index . --mode deep --json"}})
 }
 
 type indexFlags struct {
@@ -37,10 +42,6 @@ func runIndex(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&f.cfg.NoIgnore, "no-ignore", false, "for a new location: index everything (no system, VCS, dev, NAS or .gitignore rules)")
 	fs.StringVar(&f.pipeline, "pipeline", "", "for a new location: the pipeline to run after indexing (default: $CAIRN_DEFAULT_PIPELINE or \"default\"; \"none\")")
 	fs.BoolVar(&f.noPipeline, "no-pipeline", false, "do not run the locations' pipelines after indexing")
-	fs.Usage = func() {
-		fmt.Fprintln(a.stderr, "usage: cairn index [PATH] [--mode shallow|content|deep] [--pipeline NAME] [--no-pipeline] [--json]\n\nWithout PATH, every location of the library is indexed. A PATH that is not a location yet is added first.")
-		fs.PrintDefaults()
-	}
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

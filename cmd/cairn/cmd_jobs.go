@@ -11,7 +11,17 @@ import (
 )
 
 func init() {
-	register(command{name: "jobs", summary: "list, show, pause, resume or cancel jobs", run: runJobs})
+	register(command{name: "jobs", summary: "list, show, pause, resume or cancel jobs", run: runJobs,
+		usage: []string{
+			"jobs list [--all] [--json]\tthe running and paused jobs (--all: finished ones too)",
+			"jobs show ID\tone job's state, phase and counts",
+			"jobs pause ID\tpause a running job at its next batch",
+			"jobs resume ID\tresume a paused job in the foreground",
+			"jobs cancel ID\tcancel a job",
+		},
+		about: "Indexing and pipeline runs are durable jobs: they survive Ctrl-C, crashes and reboots, and can be paused " +
+			"from another terminal.",
+		examples: []string{"cairn jobs list", "cairn jobs pause 3", "cairn jobs resume 3"}})
 }
 
 func runJobs(ctx context.Context, a *app, args []string) error {
@@ -19,9 +29,6 @@ func runJobs(ctx context.Context, a *app, args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON lines")
 	all := fs.Bool("all", false, "list finished jobs too")
 	noProgress := fs.Bool("no-progress", false, "resume: do not draw a progress bar")
-	fs.Usage = func() {
-		fmt.Fprintln(a.stderr, "usage: cairn jobs list [--all] [--json] | show ID | pause ID | resume ID | cancel ID")
-	}
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

@@ -6,13 +6,21 @@ import (
 )
 
 func init() {
-	register(command{name: "library", summary: "create, list or delete libraries", run: runLibrary})
+	register(command{name: "library", summary: "create, list or delete libraries", run: runLibrary, noLibrary: true,
+		usage: []string{
+			"library create NAME\tmake a new, empty library",
+			"library list [--json]\tthe libraries, with their database and sidecar sizes",
+			"library delete NAME\tremove a library and everything it recorded (not your files)",
+		},
+		about: "A library is one index: its locations, contents, jobs and sidecars, in a folder <NAME>.cairn under " +
+			"$CAIRN_HOME/libraries. Commands use the only library there is, or the one --library NAME (or " +
+			"$CAIRN_LIBRARY) names; a name that does not exist is an error, never a new library.",
+		examples: []string{"cairn library create photos", "cairn library list --json", "cairn library delete photos"}})
 }
 
 func runLibrary(ctx context.Context, a *app, args []string) error {
 	fs := newFlags("library", a)
 	asJSON := fs.Bool("json", false, "print JSON lines")
-	fs.Usage = func() { fmt.Fprintln(a.stderr, "usage: cairn library create NAME | list [--json] | delete NAME") }
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -40,6 +48,9 @@ func runLibrary(ctx context.Context, a *app, args []string) error {
 		if err != nil {
 			return err
 		}
+		if len(libs) > 0 && !*asJSON {
+			fmt.Fprintf(a.stdout, "%-20s %10s %10s  %s\n", "NAME", "DATABASE", "SIDECARS", "PATH")
+		}
 		for _, l := range libs {
 			if *asJSON {
 				if err := a.jsonLine(l); err != nil {
@@ -47,7 +58,7 @@ func runLibrary(ctx context.Context, a *app, args []string) error {
 				}
 				continue
 			}
-			fmt.Fprintf(a.stdout, "%-20s %10s  %s\n", l.Name, humanBytes(l.Size), l.Path)
+			fmt.Fprintf(a.stdout, "%-20s %10s %10s  %s\n", l.Name, humanBytes(l.Size), humanBytes(l.SidecarBytes), l.Path)
 		}
 		if len(libs) == 0 && !*asJSON {
 			fmt.Fprintf(a.stderr, "no libraries in %s\n", a.home.Dir)

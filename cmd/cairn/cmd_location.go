@@ -13,7 +13,16 @@ import (
 )
 
 func init() {
-	register(command{name: "location", summary: "add, list or remove indexed folders", run: runLocation})
+	register(command{name: "location", summary: "add, list or remove indexed folders", run: runLocation,
+		usage: []string{
+			"location add PATH [--mode shallow|content|deep] [--pipeline NAME]\tadd a folder to the library",
+			"location list [--json]\tthe locations, with their counts",
+			"location remove PATH\tforget a location (not your files)",
+			"location pipeline PATH NAME\tset the pipeline a location runs after indexing",
+		},
+		about: "A location is a folder the library indexes. Its mode says how deep: shallow (names, sizes, times), content " +
+			"(plus a content id per file) or deep (plus the pipeline's stages).",
+		examples: []string{"cairn location add ~/Pictures --mode content", "cairn location list --json", "cairn location remove ~/Pictures"}})
 }
 
 type locationJSON struct {
@@ -42,9 +51,6 @@ func runLocation(ctx context.Context, a *app, args []string) error {
 		return nil
 	})
 	pipelineName := fs.String("pipeline", "", "add: the pipeline `cairn index` runs after indexing (default: $CAIRN_DEFAULT_PIPELINE or \"default\"; \"none\" for none)")
-	fs.Usage = func() {
-		fmt.Fprintln(a.stderr, "usage: cairn location add PATH [--mode shallow|content|deep] [--pipeline NAME] | list [--json] | remove PATH | pipeline PATH NAME")
-	}
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

@@ -15,8 +15,18 @@ import (
 )
 
 func init() {
-	register(command{name: "ls", summary: "list indexed entries under a path", run: runLs})
-	register(command{name: "show", summary: "show one indexed entry", run: runShow})
+	register(command{name: "ls", summary: "list indexed entries under a path", run: runLs,
+		usage: []string{"ls PATH [--recursive] [--json]"},
+		about: "Lists what the index holds at PATH: a folder's children (or, with --recursive, everything below it), or the file itself. " +
+			"Each line gives the kind, the size (a folder's total), the modification time, the content id and the path. " +
+			"Nothing is read from the files: run `cairn index` to bring the index up to date.",
+		examples: []string{"cairn ls ~/Pictures", "cairn ls ~/Pictures --recursive --json | jq -r .path"}})
+	register(command{name: "show", summary: "show one indexed entry, with what extensions recorded for it", run: runShow,
+		usage: []string{"show PATH [--json]"},
+		about: "Shows everything the library knows about one file or folder: its entry (size, times, inode), its content " +
+			"(content id, integrity hash, type), its sidecars and stage ledger, and what each extension recorded for the " +
+			"content (its metadata and stage data), grouped by extension id.",
+		examples: []string{"cairn show ~/Pictures/cat.jpg", "cairn show --json ~/Pictures/cat.jpg | jq .extensions"}})
 }
 
 // entryJSON is the JSON shape of an entry in ls and show.
@@ -135,7 +145,6 @@ func runLs(ctx context.Context, a *app, args []string) error {
 	asJSON := fs.Bool("json", false, "print JSON lines")
 	recursive := fs.Bool("recursive", false, "list everything below PATH")
 	fs.BoolVar(recursive, "r", false, "short for --recursive")
-	fs.Usage = func() { fmt.Fprintln(a.stderr, "usage: cairn ls PATH [--recursive] [--json]"); fs.PrintDefaults() }
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -191,7 +200,6 @@ func runLs(ctx context.Context, a *app, args []string) error {
 func runShow(ctx context.Context, a *app, args []string) error {
 	fs := newFlags("show", a)
 	asJSON := fs.Bool("json", false, "print JSON")
-	fs.Usage = func() { fmt.Fprintln(a.stderr, "usage: cairn show PATH [--json]") }
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

@@ -16,7 +16,19 @@ import (
 )
 
 func init() {
-	register(command{name: "pipeline", summary: "list, show, validate, run pipelines and show their status", run: runPipeline})
+	register(command{name: "pipeline", summary: "list, show, validate, run pipelines and show their status", run: runPipeline,
+		usage: []string{
+			"pipeline list\tthe pipelines, with their stages",
+			"pipeline show NAME\ta pipeline's stages in run order, their filters and versions",
+			"pipeline validate [FILE...]\tcheck pipeline files (default: every user file); errors give file:line",
+			"pipeline run NAME [PATH]\trun NAME over every location, or the location (or folder) PATH; resumable",
+			"pipeline status [NAME] [PATH]\tdone, failed and pending contents per stage",
+		},
+		about: "Pipelines are the stages that run over a location's contents after indexing (file types, media metadata, " +
+			"text, thumbnails, …). \"default\" is built in; your own pipelines are TOML files in $CAIRN_HOME/pipelines/*.toml " +
+			"(or --file FILE). `cairn location add --pipeline NAME` picks a location's pipeline; `cairn index` runs it. " +
+			"Runs are incremental: only contents whose ledger lacks a stage run.",
+		examples: []string{"cairn pipeline list", "cairn pipeline run default ~/Pictures", "cairn pipeline status --failed 10"}})
 }
 
 // pipelineJobKind is the kind of pipeline jobs; their target is "<location id>:<name>[:<subtree>]".
@@ -33,21 +45,6 @@ type stringList []string
 func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
-const pipelineUsage = `usage: cairn pipeline list | show NAME | validate [FILE...] | run NAME [PATH] | status [NAME] [PATH]
-
-Pipelines are the stages that run over a location's contents after indexing (file types, media
-metadata, text, thumbnails, …). "default" is built in; your own pipelines are TOML files in
-$CAIRN_HOME/pipelines/*.toml (or --file FILE). ` + "`cairn location add --pipeline NAME`" + ` picks a
-location's pipeline; ` + "`cairn index`" + ` runs it after indexing.
-
-  list                 the pipelines, with their stages
-  show NAME            a pipeline's stages in run order, their filters and versions
-  validate [FILE...]   check pipeline files (default: every user file); errors give file:line
-  run NAME [PATH]      run NAME over every location, or over the location (or folder) PATH;
-                       resumable, incremental: only contents whose ledger lacks a stage run
-  status [NAME] [PATH] done, failed and pending contents per stage (default: each location's pipeline)
-`
-
 func runPipeline(ctx context.Context, a *app, args []string) error {
 	fs := newFlags("pipeline", a)
 	var f pipelineFlags
@@ -56,7 +53,6 @@ func runPipeline(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&f.retryFailed, "retry-failed", false, "run: also retry contents a stage failed on")
 	fs.Var(&f.files, "file", "also read pipelines from this TOML file (repeatable)")
 	fs.IntVar(&f.failed, "failed", 0, "status: list up to this many failures per stage")
-	fs.Usage = func() { fmt.Fprint(a.stderr, pipelineUsage); fs.PrintDefaults() }
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -82,7 +78,7 @@ func runPipeline(ctx context.Context, a *app, args []string) error {
 	case "status":
 		return pipelineStatus(ctx, a, f, pos[1:])
 	}
-	return usagef("unknown pipeline command %q\n%s", pos[0], pipelineUsage)
+	return usagef("unknown pipeline command %q", pos[0])
 }
 
 func pipelineList(a *app, f pipelineFlags) error {

@@ -12,17 +12,19 @@ import (
 )
 
 func init() {
-	register(command{name: "registry", summary: "build a registry index, or serve a registry folder over HTTP", run: runRegistry})
+	register(command{name: "registry", summary: "build a registry index, or serve a registry folder over HTTP", run: runRegistry,
+		usage: []string{
+			"registry index DIR\t(re)build DIR/index.json",
+			"registry serve DIR [--addr HOST:PORT]\trebuild it and serve DIR read-only over HTTP until interrupted",
+		},
+		about: "A registry is a folder of .cairnpkg files plus index.json; `cairn ext install --registry` installs from it.",
+		examples: []string{"cairn registry index ./registry", "cairn registry serve ./registry --addr 127.0.0.1:8787"}})
 }
 
 func runRegistry(ctx context.Context, a *app, args []string) error {
 	fs := newFlags("registry", a)
 	addr := fs.String("addr", "127.0.0.1:8787", "serve: address to listen on")
 	asJSON := fs.Bool("json", false, "print JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(a.stderr, "usage: cairn registry index DIR | serve DIR [--addr HOST:PORT]\n\nA registry is a folder of .cairnpkg files plus index.json. `index` (re)builds index.json;\n`serve` rebuilds it and serves the folder read-only over HTTP until interrupted.")
-		fs.PrintDefaults()
-	}
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err

@@ -11,19 +11,17 @@ import (
 )
 
 func init() {
-	register(command{name: "sidecar", summary: "list, locate or regenerate sidecars (thumbnails, extracted text, …)", run: runSidecar})
+	register(command{name: "sidecar", summary: "list, locate or regenerate sidecars (thumbnails, extracted text, …)", run: runSidecar,
+		usage: []string{
+			"sidecar ls PATH [--kind K]\tthe sidecars of a file, or of every file below a folder",
+			"sidecar path PATH --kind K [--variant V]\tthe file of one sidecar (the largest variant unless --variant)",
+			"sidecar regenerate PATH [--kind K]\tmake the sidecars of a file or folder again now",
+		},
+		about: "Sidecars are files derived from a content (thumbnails, extracted text, …), stored once per content under the " +
+			"library's sidecars/ folder, whatever the number of copies. regenerate forgets them and runs the stages of the " +
+			"location's pipeline that produce them.",
+		examples: []string{"cairn sidecar ls ~/Pictures/cat.jpg", "cairn sidecar path ~/Pictures/cat.jpg --kind thumb"}})
 }
-
-const sidecarUsage = `usage: cairn sidecar ls PATH [--kind K] | path PATH --kind K [--variant V] | regenerate PATH [--kind K]
-
-Sidecars are files derived from a content (thumbnails, extracted text, …), stored once per
-content under the library's sidecars/ folder, whatever the number of copies.
-
-  ls PATH            the sidecars of a file, or of every file below a folder
-  path PATH          the file of one sidecar (the largest variant unless --variant)
-  regenerate PATH    forget the sidecars of a file or folder and make them again now, with the
-                     stages of the location's pipeline that produce them
-`
 
 func runSidecar(ctx context.Context, a *app, args []string) error {
 	fs := newFlags("sidecar", a)
@@ -31,13 +29,12 @@ func runSidecar(ctx context.Context, a *app, args []string) error {
 	kind := fs.String("kind", "", "sidecar kind, e.g. thumb or text")
 	variant := fs.String("variant", "", "path: the variant, e.g. 256")
 	noProgress := fs.Bool("no-progress", false, "regenerate: do not draw a progress bar")
-	fs.Usage = func() { fmt.Fprint(a.stderr, sidecarUsage); fs.PrintDefaults() }
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 2 {
-		return usagef("%s", strings.TrimSpace(sidecarUsage))
+		return usagef("sidecar takes a command (ls, path or regenerate) and a PATH")
 	}
 	switch pos[0] {
 	case "ls":
@@ -100,7 +97,7 @@ func runSidecar(ctx context.Context, a *app, args []string) error {
 	case "regenerate":
 		return sidecarRegenerate(ctx, a, pos[1], *kind, *asJSON, *noProgress)
 	}
-	return usagef("unknown sidecar command %q\n%s", pos[0], sidecarUsage)
+	return usagef("unknown sidecar command %q", pos[0])
 }
 
 func variantText(v string) string {

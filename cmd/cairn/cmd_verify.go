@@ -12,7 +12,12 @@ import (
 )
 
 func init() {
-	register(command{name: "verify", summary: "check files against their full-file BLAKE3 (computed and stored on first run)", run: runVerify})
+	register(command{name: "verify", summary: "check files against their full-file BLAKE3 (computed and stored on first run)", run: runVerify,
+		usage: []string{"verify [PATH] [--json] [--all]"},
+		about: "Hashes every identified file under PATH (default: all locations) in full with BLAKE3. The first run records " +
+			"the hash; later runs report files whose bytes changed (mismatch), and files changed since they were indexed " +
+			"(changed). Exits 1 when a check fails.",
+		examples: []string{"cairn verify ~/Pictures", "cairn verify --json --all"}})
 }
 
 type verifyJSON struct {
@@ -31,9 +36,6 @@ func runVerify(ctx context.Context, a *app, args []string) error {
 	asJSON := fs.Bool("json", false, "print one JSON line per problem (and per file with --all), then a summary line")
 	all := fs.Bool("all", false, "report every file, not only problems")
 	noProgress := fs.Bool("no-progress", false, "do not draw a progress bar")
-	fs.Usage = func() {
-		fmt.Fprintln(a.stderr, "usage: cairn verify [PATH] [--json] [--all]\n\nHashes every identified file under PATH (default: all locations) in full with BLAKE3.\nThe first run records the hash; later runs report files whose bytes changed (mismatch),\nand files changed since they were indexed (changed). Exits 1 when a check fails.")
-	}
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
