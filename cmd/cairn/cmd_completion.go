@@ -271,8 +271,8 @@ func fishFlag(f completionFlag) string {
 	return s
 }
 
-// shQuote quotes s for sh, zsh and fish: single quotes, with each ' written as '\''.
-// fish reads '\'' the same way inside single quotes ('\'' ends, escapes, reopens).
+// shQuote quotes s for sh, zsh and fish: single quotes, with each ' written as '\”.
+// fish reads '\” the same way inside single quotes ('\” ends, escapes, reopens).
 func shQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

@@ -17,7 +17,7 @@ func init() {
 			"registry index DIR\t(re)build DIR/index.json",
 			"registry serve DIR [--addr HOST:PORT]\trebuild it and serve DIR read-only over HTTP until interrupted",
 		},
-		about: "A registry is a folder of .cairnpkg files plus index.json; `cairn ext install --registry` installs from it.",
+		about:    "A registry is a folder of .cairnpkg files plus index.json; `cairn ext install --registry` installs from it.",
 		examples: []string{"cairn registry index ./registry", "cairn registry serve ./registry --addr 127.0.0.1:8787"}})
 }
 
