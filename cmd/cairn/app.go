@@ -75,7 +75,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	home := fs.String("home", "", "data directory (default $CAIRN_HOME, else ~/.local/share/cairn)")
 	envLib := os.Getenv("CAIRN_LIBRARY")
 	lib := fs.String("library", envLib, "library to use (default: the only one; $CAIRN_LIBRARY)")
-	version := fs.Bool("version", false, "print the version and exit (same as `cairn version`)")
+	version := fs.Bool("version", false, "print the version and exit (same as: cairn version)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			printUsage(stdout, fs)

@@ -24,7 +24,7 @@ func TestBadInput(t *testing.T) {
 		want string
 	}{
 		{"path does not exist", []string{"index", filepath.Join(dir, "nope")}, 1, "no such file or directory"},
-		{"library does not exist", []string{"--library", "ghost", "ls", dir}, 1, "library not found"},
+		{"library does not exist", []string{"--library", "ghost", "ls", dir}, 1, "library ghost does not exist"},
 		{"no library yet", []string{"ls", dir}, 1, "no library"},
 		{"unknown command", []string{"frobnicate"}, 2, "unknown command"},
 		{"bad mode", []string{"location", "add", dir, "--mode", "turbo"}, 2, "unknown mode"},

@@ -50,7 +50,7 @@ func runLocation(ctx context.Context, a *app, args []string) error {
 		cfg.Ignore = append(cfg.Ignore, v)
 		return nil
 	})
-	pipelineName := fs.String("pipeline", "", "add: the pipeline `cairn index` runs after indexing (default: $CAIRN_DEFAULT_PIPELINE or \"default\"; \"none\" for none)")
+	pipelineName := fs.String("pipeline", "", "add: the pipeline that cairn index runs after indexing (default: $CAIRN_DEFAULT_PIPELINE or \"default\"; \"none\" for none)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -76,7 +76,7 @@ func runLocation(ctx context.Context, a *app, args []string) error {
 		if err := checkPipelineName(a, cfg.Pipeline); err != nil {
 			return err
 		}
-		lib, err := a.open(ctx, true, true)
+		lib, err := a.open(ctx, true, false)
 		if err != nil {
 			return err
 		}

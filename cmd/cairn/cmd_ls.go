@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"time"
 	"unicode/utf8"
@@ -57,6 +59,10 @@ type entryJSON struct {
 	Text     json.RawMessage     `json:"text,omitempty"`
 	Sidecars []sidecarJSON       `json:"sidecars,omitempty"`
 	Stages   []store.StageRecord `json:"stages,omitempty"`
+	// AccessError (show only) says the file or folder cannot be read now: permission denied.
+	AccessError string `json:"access_error,omitempty"`
+	// Extensions is what each extension recorded about the file, by extension id.
+	Extensions map[string]*store.ExtensionData `json:"extensions,omitempty"`
 }
 
 // sidecarJSON is a sidecar as show and sidecar ls print it.
@@ -110,6 +116,35 @@ func lookPath(p string) (string, error) {
 		return filepath.Join(dir, filepath.Base(abs)), nil
 	}
 	return abs, nil
+}
+
+// accessError is the permission error that keeps cairn from reading the file or folder at p
+// (in a folder it may not search, a file it may not open, a folder it may not list), else nil.
+func accessError(p string) error {
+	st, err := os.Lstat(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return err
+		}
+		return nil
+	}
+	if !st.Mode().IsRegular() && !st.IsDir() {
+		return nil
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrPermission) {
+			return err
+		}
+		return nil
+	}
+	defer f.Close()
+	if st.IsDir() {
+		if _, err := f.Readdirnames(1); err != nil && errors.Is(err, fs.ErrPermission) {
+			return err
+		}
+	}
+	return nil
 }
 
 // find returns the location and indexed entry at a command-line path.
@@ -214,9 +249,17 @@ func runShow(ctx context.Context, a *app, args []string) error {
 	defer lib.Close()
 	loc, l, err := find(ctx, lib, pos[0])
 	if err != nil {
+		if abs, aerr := lookPath(pos[0]); aerr == nil {
+			if perr := accessError(abs); perr != nil {
+				return fmt.Errorf("%s: permission denied: cairn cannot read it, so it is not indexed (%w)", abs, perr)
+			}
+		}
 		return err
 	}
 	j := toJSON(loc, l)
+	if perr := accessError(j.Path); perr != nil {
+		j.AccessError = perr.Error()
+	}
 	if l.ContentID != 0 {
 		c, err := lib.Store.ContentByID(ctx, l.ContentID)
 		if err != nil {
@@ -226,6 +269,12 @@ func runShow(ctx context.Context, a *app, args []string) error {
 		if err := addDerived(ctx, lib, l.ContentID, &j); err != nil {
 			return err
 		}
+	}
+	if j.Extensions, err = lib.Store.ExtensionDataOf(ctx, l.ID, l.ContentID); err != nil {
+		return err
+	}
+	if len(j.Extensions) == 0 {
+		j.Extensions = nil
 	}
 	if *asJSON {
 		return a.jsonLine(j)
@@ -238,6 +287,9 @@ func runShow(ctx context.Context, a *app, args []string) error {
 	fmt.Fprintf(w, "inode:     %d\n", j.Inode)
 	if j.LinkTarget != "" {
 		fmt.Fprintf(w, "target:    %s\n", j.LinkTarget)
+	}
+	if j.AccessError != "" {
+		fmt.Fprintf(w, "access:    %s (cairn cannot read it: what follows is from the last time it could)\n", j.AccessError)
 	}
 	if j.AggSize != nil {
 		fmt.Fprintf(w, "contains:  %d files, %d dirs, %s (%d direct children)\n", *j.FileCount, *j.DirCount, humanBytes(*j.AggSize), *j.ChildCount)

@@ -63,33 +63,11 @@ func nonEmptyObject(raw json.RawMessage) json.RawMessage {
 	return raw
 }
 
-// printDerived prints the derived data of show's text output.
+// printDerived prints the derived data of show's text output: the type, sidecars, the stage
+// ledger, then a section per extension with what it recorded.
 func printDerived(w io.Writer, j entryJSON) {
 	if j.Mime != nil {
 		fmt.Fprintf(w, "type:      %s\n", *j.Mime)
-	}
-	for _, part := range []struct {
-		label string
-		raw   json.RawMessage
-	}{{"media", j.Media}, {"text", j.Text}} {
-		if part.raw == nil {
-			continue
-		}
-		var m map[string]any
-		if json.Unmarshal(part.raw, &m) != nil {
-			continue
-		}
-		keys := make([]string, 0, len(m))
-		for k := range m {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		var kv []string
-		for _, k := range keys {
-			b, _ := json.Marshal(m[k])
-			kv = append(kv, k+"="+string(b))
-		}
-		fmt.Fprintf(w, "%-10s %s\n", part.label+":", strings.Join(kv, " "))
 	}
 	for _, sc := range j.Sidecars {
 		line := fmt.Sprintf("sidecar:   %s/%s %s %s", sc.Kind, sc.Variant, sc.Format, sc.Status)
@@ -108,4 +86,69 @@ func printDerived(w io.Writer, j entryJSON) {
 		}
 		fmt.Fprintln(w, line)
 	}
+	ids := make([]string, 0, len(j.Extensions))
+	for id := range j.Extensions {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		d := j.Extensions[id]
+		var rows [][2]string
+		for _, part := range []struct {
+			label string
+			m     map[string]json.RawMessage
+		}{{"", d.Stages}, {"", d.Metadata}, {"entry ", d.EntryMetadata}} {
+			for _, k := range sortedKeys(part.m) {
+				rows = append(rows, [2]string{part.label + k + ":", showValue(part.m[k])})
+			}
+		}
+		if len(d.Tags) > 0 {
+			rows = append(rows, [2]string{"tags:", strings.Join(d.Tags, ", ")})
+		}
+		width := 0
+		for _, r := range rows {
+			width = max(width, len(r[0]))
+		}
+		fmt.Fprintf(w, "\nextension %s:\n", id)
+		for _, r := range rows {
+			fmt.Fprintf(w, "  %-*s %s\n", width, r[0], r[1])
+		}
+	}
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// showValue prints a recorded JSON value on one line: an object as key=value pairs in key
+// order, anything else as its JSON; long values are cut at 200 characters.
+func showValue(raw json.RawMessage) string {
+	var out string
+	var m map[string]json.RawMessage
+	if json.Unmarshal(raw, &m) == nil && m != nil {
+		var kv []string
+		for _, k := range sortedKeys(m) {
+			kv = append(kv, k+"="+compactJSON(m[k]))
+		}
+		out = strings.Join(kv, " ")
+	} else {
+		out = compactJSON(raw)
+	}
+	if r := []rune(out); len(r) > 200 {
+		out = string(r[:200]) + " …"
+	}
+	return out
+}
+
+func compactJSON(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if json.Compact(&b, raw) != nil {
+		return string(raw)
+	}
+	return b.String()
 }
