@@ -72,9 +72,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("cairn", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	home := fs.String("home", "", "data directory (default $CAIRN_HOME, else ~/.local/share/cairn)")
+	home := fs.String("home", "", "the data `dir`ectory (default $CAIRN_HOME, else ~/.local/share/cairn)")
 	envLib := os.Getenv("CAIRN_LIBRARY")
-	lib := fs.String("library", envLib, "library to use (default: the only one; $CAIRN_LIBRARY)")
+	lib := fs.String("library", envLib, "the library to use, by `name` (default: the only one; $CAIRN_LIBRARY)")
 	version := fs.Bool("version", false, "print the version and exit (same as: cairn version)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -184,7 +184,7 @@ func printUsage(w io.Writer, fs *flag.FlagSet) {
 	cs := append([]command(nil), commands...)
 	sort.Slice(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
 	for _, c := range cs {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-11s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nglobal flags:")
 	printFlags(w, fs)

@@ -23,6 +23,7 @@ import (
 // runInProcess runs the CLI in this process (for output-format tests that need no library).
 func runInProcess(t *testing.T, args ...string) result {
 	t.Helper()
+	t.Setenv("CAIRN_LIBRARY", "")
 	var so, se bytes.Buffer
 	code := run(append([]string{"--home", t.TempDir()}, args...), &so, &se)
 	return result{so.String(), se.String(), code}
@@ -133,6 +134,9 @@ func TestUnknownFlagOnce(t *testing.T) {
 	}
 	if r := runInProcess(t, "index", "--mode"); r.code != 2 || r.stderr != "cairn index: flag --mode needs a value (see cairn index -h)\n" {
 		t.Errorf("cairn index --mode: exit %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runInProcess(t, "dupes", "--min-size", "lots"); r.code != 2 || r.stderr != "cairn dupes: invalid value \"lots\" for --min-size: parse error (see cairn dupes -h)\n" {
+		t.Errorf("cairn dupes --min-size lots: exit %d, stderr %q", r.code, r.stderr)
 	}
 }
 

@@ -26,12 +26,12 @@ func runLibrary(ctx context.Context, a *app, args []string) error {
 		return err
 	}
 	if len(pos) == 0 {
-		return usagef("missing subcommand: create NAME, list, delete NAME")
+		return usagef("missing command: create NAME, list or delete NAME")
 	}
 	switch pos[0] {
 	case "create":
 		if len(pos) != 2 {
-			return usagef("usage: cairn library create NAME")
+			return usagef("create takes one NAME")
 		}
 		if err := a.home.Create(ctx, pos[1]); err != nil {
 			return err
@@ -65,7 +65,7 @@ func runLibrary(ctx context.Context, a *app, args []string) error {
 		}
 	case "delete":
 		if len(pos) != 2 {
-			return usagef("usage: cairn library delete NAME")
+			return usagef("delete takes one NAME")
 		}
 		if err := a.home.Delete(pos[1]); err != nil {
 			return err

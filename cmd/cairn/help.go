@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
 )
 
@@ -93,6 +94,8 @@ func printFlags(w io.Writer, fs *flag.FlagSet) {
 	}
 }
 
+var badValueRE = regexp.MustCompile(`^invalid (?:boolean )?value (".*") for (?:flag )?-([^:]+): (.*)$`)
+
 // flagError rewords the flag package's parse errors the way a user typed the flag.
 func flagError(err error) error {
 	msg := err.Error()
@@ -101,6 +104,9 @@ func flagError(err error) error {
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: -"); ok {
 		return errors.New("flag " + flagName(name) + " needs a value")
+	}
+	if m := badValueRE.FindStringSubmatch(msg); m != nil { // invalid value "x" for flag -name: why
+		return fmt.Errorf("invalid value %s for %s: %s", m[1], flagName(m[2]), m[3])
 	}
 	return err
 }
