@@ -135,7 +135,7 @@ func (a *app) runCommand(c command, args []string) int {
 			if a.libFromEnv {
 				err = fmt.Errorf("%w (the name comes from $CAIRN_LIBRARY)", err)
 			}
-			fmt.Fprintf(a.stderr, "cairn %s: %v\n", c.name, err)
+			fmt.Fprintf(a.stderr, "cairn %s: %s\n", c.name, shownLines(err.Error()))
 			return 1
 		}
 	}
@@ -150,10 +150,10 @@ func (a *app) runCommand(c command, args []string) int {
 		printHelp(a.stdout, c, a.flags)
 		return 0
 	case errors.As(err, &ue):
-		fmt.Fprintf(a.stderr, "cairn %s: %v (see cairn %s -h)\n", c.name, err, c.name)
+		fmt.Fprintf(a.stderr, "cairn %s: %s (see cairn %s -h)\n", c.name, shownLines(err.Error()), c.name)
 		return 2
 	default:
-		fmt.Fprintf(a.stderr, "cairn %s: %v\n", c.name, err)
+		fmt.Fprintf(a.stderr, "cairn %s: %s\n", c.name, shownLines(err.Error()))
 		return 1
 	}
 }

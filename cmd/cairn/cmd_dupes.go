@@ -78,7 +78,7 @@ func runDupes(ctx context.Context, a *app, args []string) error {
 		}
 		fmt.Fprintf(a.stdout, "%s  %d copies × %s (%s wasted)\n", d.CasID, d.Count, humanBytes(d.Size), humanBytes(d.Wasted))
 		for _, p := range d.Paths {
-			fmt.Fprintf(a.stdout, "    %s\n", p)
+			fmt.Fprintf(a.stdout, "    %s\n", shown(p))
 		}
 	}
 	if !*asJSON {

@@ -209,7 +209,7 @@ func runLs(ctx context.Context, a *app, args []string) error {
 			cas = "-"
 		}
 		_, err := fmt.Fprintf(a.stdout, "%-7s %12d  %s  %-16s  %s\n", l.Kind, size,
-			time.Unix(0, l.MtimeNs).Format("2006-01-02 15:04"), cas, loc.Abs(l.Rel))
+			time.Unix(0, l.MtimeNs).Format("2006-01-02 15:04"), cas, shown(loc.Abs(l.Rel)))
 		return err
 	}
 	if top.Kind != store.KindDir {
@@ -280,13 +280,13 @@ func runShow(ctx context.Context, a *app, args []string) error {
 		return a.jsonLine(j)
 	}
 	w := a.stdout
-	fmt.Fprintf(w, "path:      %s\n", j.Path)
+	fmt.Fprintf(w, "path:      %s\n", shown(j.Path))
 	fmt.Fprintf(w, "kind:      %s\n", j.Kind)
 	fmt.Fprintf(w, "size:      %d (%s)\n", j.Size, humanBytes(j.Size))
 	fmt.Fprintf(w, "modified:  %s\n", time.Unix(0, j.MtimeNs).Format(time.RFC3339Nano))
 	fmt.Fprintf(w, "inode:     %d\n", j.Inode)
 	if j.LinkTarget != "" {
-		fmt.Fprintf(w, "target:    %s\n", j.LinkTarget)
+		fmt.Fprintf(w, "target:    %s\n", shown(j.LinkTarget))
 	}
 	if j.AccessError != "" {
 		fmt.Fprintf(w, "access:    %s (cairn cannot read it: what follows is from the last time it could)\n", j.AccessError)

@@ -117,7 +117,7 @@ func printSidecar(a *app, lib *library.Library, path string, sc store.Sidecar, a
 			Devices []string `json:"devices,omitempty"`
 		}{path, sc.ContentUUID, sj, sc.Devices})
 	}
-	line := fmt.Sprintf("%s\t%s/%s\t%s\t%s", path, sc.Kind, sc.Variant, sc.Status, humanBytes(sc.Size))
+	line := fmt.Sprintf("%s\t%s/%s\t%s\t%s", shown(path), sc.Kind, sc.Variant, sc.Status, humanBytes(sc.Size))
 	if sj.Path != "" {
 		line += "\t" + sj.Path
 	}
