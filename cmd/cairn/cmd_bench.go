@@ -148,7 +148,9 @@ func runBench(ctx context.Context, a *app, args []string) error {
 		r.VsFind = r.Seconds / find.Wall.Seconds()
 	}
 	runIndex := func(home, what, mode string) (benchRow, error) {
-		args := []string{"--home", home, "index", root, "--json", "--no-progress", "--no-ignore"}
+		// --no-pipeline: this measures indexing; a fresh location gets the default pipeline,
+		// whose run (and its summary on stdout) is `cairn bench pipeline`'s business.
+		args := []string{"--home", home, "index", root, "--json", "--no-progress", "--no-ignore", "--no-pipeline"}
 		if mode != "" {
 			args = append(args, "--mode", mode)
 		}
