@@ -2,16 +2,19 @@ package datafs
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cairnfs/cairn/host/capability"
 )
@@ -153,27 +156,111 @@ func (f *FS) HostPath(guest string) (string, bool) {
 	return filepath.Join(r.loc.Path, filepath.FromSlash(rel)), true
 }
 
-// Path returns the guest path of rel in the location loc.
+// Path returns the guest path of rel in the location loc. A rel that is not valid UTF-8 (a file
+// name in Latin-1, say) cannot travel in JSON, so it gets its alias path under RawDir instead,
+// which the FS resolves back to the same file (see the package doc).
 func Path(loc, rel string) string {
 	if rel == "" {
 		return MountPoint + "/" + loc
 	}
+	if !utf8.ValidString(rel) {
+		return MountPoint + "/" + RawDir + "/" + loc + "/" + escapeRaw(rel)
+	}
 	return MountPoint + "/" + loc + "/" + rel
 }
 
-// ParsePath splits a guest path into location UUID and location-relative path.
+// ParsePath splits a guest path into location UUID and location-relative path. An alias path
+// (under RawDir) gives the real, unescaped rel.
 func ParsePath(guest string) (loc, rel string, ok bool) {
 	rest, ok := strings.CutPrefix(guest, MountPoint+"/")
 	if !ok || !fs.ValidPath(rest) {
 		return "", "", false
 	}
-	loc, rel, _ = strings.Cut(rest, "/")
-	return loc, rel, loc != "" && loc != "."
+	loc, rel, raw, err := splitName(rest)
+	if err != nil || raw && rel == "" {
+		return "", "", false
+	}
+	return loc, rel, loc != "" && loc != "." && loc != RawDir
 }
 
-// OpenFile opens the file rel of location loc for reading, with the same checks as Open.
+// RawDir is the folder of /data whose tree repeats every location with its paths escaped: each
+// '%' and each byte that is not part of valid UTF-8 is written %XX (two upper-case hex digits), so
+// "/data/.raw/<uuid>/caf%E9.txt" is the file named "caf\xe9.txt" in Latin-1. Location UUIDs never
+// start with a dot, so the name cannot be taken by a location.
+const RawDir = ".raw"
+
+// escapeRaw writes rel with '%' and the bytes of invalid UTF-8 as %XX.
+func escapeRaw(rel string) string {
+	var b strings.Builder
+	for i := 0; i < len(rel); {
+		r, n := utf8.DecodeRuneInString(rel[i:])
+		if r == '%' || r == utf8.RuneError && n == 1 {
+			fmt.Fprintf(&b, "%%%02X", rel[i])
+		} else {
+			b.WriteString(rel[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// unescapeRaw reverses escapeRaw; a '%' not followed by two hex digits is an error.
+func unescapeRaw(s string) (string, error) {
+	if !strings.Contains(s, "%") {
+		return s, nil
+	}
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		if s[i] != '%' {
+			b = append(b, s[i])
+			continue
+		}
+		if i+2 >= len(s) {
+			return "", fs.ErrInvalid
+		}
+		v, err := strconv.ParseUint(s[i+1:i+3], 16, 8)
+		if err != nil {
+			return "", fs.ErrInvalid
+		}
+		b = append(b, byte(v))
+		i += 2
+	}
+	return string(b), nil
+}
+
+// validElems is fs.ValidPath without its UTF-8 check: no empty, "." or ".." element.
+func validElems(rel string) bool {
+	for _, e := range strings.Split(rel, "/") {
+		if e == "" || e == "." || e == ".." {
+			return false
+		}
+	}
+	return true
+}
+
+// splitName splits an fs.FS name ("<uuid>/<rel>" or RawDir+"/<uuid>/<escaped rel>") into the
+// location and the real rel; raw says the name was an alias.
+func splitName(name string) (loc, rel string, raw bool, err error) {
+	if rest, ok := strings.CutPrefix(name, RawDir+"/"); ok {
+		loc, esc, _ := strings.Cut(rest, "/")
+		rel, err := unescapeRaw(esc)
+		if err != nil || strings.Contains(rel, "\x00") || rel != "" && !validElems(rel) {
+			return "", "", true, fs.ErrInvalid // an escaped "..", "/" or NUL is no way out
+		}
+		return loc, rel, true, nil
+	}
+	loc, rel, _ = strings.Cut(name, "/")
+	return loc, rel, false, nil
+}
+
+// OpenFile opens the file rel of location loc for reading, with the same checks as Open. rel
+// is the real name, valid UTF-8 or not.
 func (f *FS) OpenFile(loc, rel string) (fs.File, error) {
-	return f.Open(loc + "/" + rel)
+	name := loc + "/" + rel
+	if rel == "" || strings.Contains(rel, "\x00") || !validElems(rel) {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrInvalid}
+	}
+	return f.open(name, loc, rel)
 }
 
 // Open implements fs.FS. name is "." (the list of locations), "<uuid>" or "<uuid>/<rel>".
@@ -185,8 +272,18 @@ func (f *FS) Open(name string) (fs.File, error) {
 	if name == "." {
 		return &rootDir{names: t.names}, nil
 	}
-	loc, rel, _ := strings.Cut(name, "/")
-	r, ok := t.byUUID[loc]
+	if name == RawDir { // the alias tree lists nothing: its paths are handed out, not browsed
+		return &rootDir{}, nil
+	}
+	loc, rel, _, err := splitName(name)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	return f.open(name, loc, rel)
+}
+
+func (f *FS) open(name, loc, rel string) (fs.File, error) {
+	r, ok := f.table.Load().byUUID[loc]
 	if !ok {
 		return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
 	}

@@ -7,7 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/cairnfs/cairn/host/capability"
 	"github.com/cairnfs/cairn/schemas/manifest"
@@ -141,5 +143,56 @@ func TestPaths(t *testing.T) {
 	}
 	if loc, rel, ok := ParsePath("/data/A/x/y.jpg"); !ok || loc != "A" || rel != "x/y.jpg" {
 		t.Errorf("ParsePath = %q %q %v", loc, rel, ok)
+	}
+}
+
+// TestRawNames: a file whose name is not valid UTF-8 gets a UTF-8 alias path that opens it, with
+// the scope checked on its real name, and an escaped ".." or NUL is no way out.
+func TestRawNames(t *testing.T) {
+	a, _ := tree(t)
+	for _, n := range []string{"public/caf\xe9.jpg", "public/d\xff/100%.jpg", "private/s\xe9cret.jpg"} {
+		p := filepath.Join(a, filepath.FromSlash(n))
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte("bytes of "+n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := New(scope(t, "public/**"), []Location{{"A", a}})
+	defer f.Close()
+	for _, n := range []string{"public/caf\xe9.jpg", "public/d\xff/100%.jpg"} {
+		g, ok := f.GuestPath(filepath.Join(a, filepath.FromSlash(n)))
+		if !ok || !utf8.ValidString(g) || !strings.HasPrefix(g, "/data/.raw/A/") {
+			t.Fatalf("GuestPath(%q) = %q, %v", n, g, ok)
+		}
+		b, err := fs.ReadFile(f, strings.TrimPrefix(g, "/data/"))
+		if err != nil || string(b) != "bytes of "+n {
+			t.Errorf("reading %s: %q %v", g, b, err)
+		}
+		if loc, rel, ok := ParsePath(g); !ok || loc != "A" || rel != n {
+			t.Errorf("ParsePath(%q) = %q %q %v", g, loc, rel, ok)
+		}
+		if h, ok := f.HostPath(g); !ok || h != filepath.Join(a, filepath.FromSlash(n)) {
+			t.Errorf("HostPath(%q) = %q %v", g, h, ok)
+		}
+		if file, err := f.OpenFile("A", n); err != nil {
+			t.Errorf("OpenFile(%q): %v", n, err)
+		} else {
+			file.Close()
+		}
+	}
+	if g, ok := f.GuestPath(filepath.Join(a, "public", "x.jpg")); g != "/data/A/public/x.jpg" || !ok {
+		t.Errorf("a UTF-8 name got %q %v", g, ok)
+	}
+	for _, name := range []string{".raw/A/private/s%E9cret.jpg", ".raw/A/public/%2E%2E/private/s%E9cret.jpg",
+		".raw/A/public%2F..%2Fprivate/p.jpg", ".raw/A/public/x.jpg%00", ".raw/A/public/caf%E", ".raw/A/public/caf%zz.jpg"} {
+		if _, err := fs.ReadFile(f, name); err == nil {
+			t.Errorf("read %s", name)
+		}
+	}
+	if _, err := fs.ReadFile(f, ".raw/A/public/x.jpg"); err != nil { // an alias of a UTF-8 name is the same file
+		t.Errorf("alias of a UTF-8 name: %v", err)
+	}
+	if ents, err := fs.ReadDir(f, ".raw"); err != nil || len(ents) != 0 {
+		t.Errorf(".raw lists %v, %v", ents, err)
 	}
 }

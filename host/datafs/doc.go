@@ -14,6 +14,18 @@
 // entries.query and stage calls of the host ABI use the same guest paths, so a path an extension
 // is given is the path it opens.
 //
+// A path that is not valid UTF-8 (a name written in Latin-1 or Shift JIS by an old program) cannot
+// travel in the JSON messages of the ABI: the encoder would replace its bytes with U+FFFD and the
+// guest would open a file that does not exist. Such a file is given an alias path instead, in a
+// tree beside the locations where '%' and every byte of invalid UTF-8 are escaped as %XX:
+//
+//	host:  <location root>/caf\xe9.txt
+//	guest: /data/.raw/<location uuid>/caf%E9.txt
+//
+// Opening an alias opens the real file, with the same scope checks made on its real name. The
+// alias tree cannot be listed (its paths are handed out by the host), and a listing of a location
+// folder shows names as they are on disk.
+//
 // # What is visible
 //
 //   - /data lists the granted locations (capability.FileScope.AllowsLocation) that are known to
