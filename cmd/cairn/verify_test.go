@@ -61,3 +61,85 @@ func TestDeepModeAndVerify(t *testing.T) {
 		t.Fatalf("verify after bit rot: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 }
+
+// TestVerifyCorruptionVersusEdit: bytes that changed under an unchanged size and mtime are a
+// mismatch (possible corruption, exit 1), wherever the change is (in the sampled regions of the
+// content id or not); a file whose size or mtime changed was edited ("modified", exit 0 alone).
+func TestVerifyCorruptionVersusEdit(t *testing.T) {
+	home, dir := t.TempDir(), t.TempDir()
+	big := make([]byte, 3<<20)
+	for i := range big {
+		big[i] = byte(i * 7)
+	}
+	writeFile(t, filepath.Join(dir, "big.bin"), big)
+	for _, n := range []string{"rot.txt", "grown.txt", "touched.txt", "fine.txt"} {
+		writeFile(t, filepath.Join(dir, n), []byte("hello "+n))
+	}
+	indexJSON(t, home, dir)
+	if out := must(t, home, "verify", dir, "--json"); !strings.Contains(out, `"recorded":5`) {
+		t.Fatalf("first verify: %s", out)
+	}
+	// Rewrite bytes and put the mtime back: big.bin at its first byte (a sampled region of its
+	// content id), rot.txt entirely (same length).
+	rewrite := func(name string, at int64, b []byte, keepMtime bool) {
+		p := filepath.Join(dir, name)
+		st, err := os.Stat(p)
+		must2(t, err)
+		f, err := os.OpenFile(p, os.O_WRONLY, 0)
+		must2(t, err)
+		_, err = f.WriteAt(b, at)
+		must2(t, err)
+		must2(t, f.Close())
+		mtime := st.ModTime()
+		if !keepMtime {
+			mtime = mtime.Add(-time.Hour)
+		}
+		must2(t, os.Chtimes(p, time.Now(), mtime))
+	}
+	rewrite("big.bin", 0, []byte{^big[0]}, true)
+	rewrite("rot.txt", 0, []byte("HELLO rot.txt"), true)
+	rewrite("grown.txt", 0, []byte("hello grown.txt, longer now"), true) // size changed
+	rewrite("touched.txt", 0, []byte("HELLO touched"), false)            // same size, mtime changed
+
+	r := cairn(t, home, "verify", dir, "--json")
+	if r.code != 1 {
+		t.Fatalf("verify with corrupt files: exit %d, want 1\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	type row struct {
+		Path, Status, Reason string
+		Summary              bool
+		Files, OK, Modified  int64
+		Mismatches, Problems int64
+	}
+	got := map[string]row{}
+	var sum row
+	for _, l := range jsonLines[row](t, r.stdout) {
+		if l.Summary {
+			sum = l
+			continue
+		}
+		got[filepath.Base(l.Path)] = l
+	}
+	for name, want := range map[string]string{"big.bin": "mismatch", "rot.txt": "mismatch", "grown.txt": "modified", "touched.txt": "modified"} {
+		g := got[name]
+		if g.Status != want {
+			t.Errorf("%s: status %q, want %q (%+v)", name, g.Status, want, g)
+		}
+		if want == "mismatch" && !strings.Contains(g.Reason, "possible corruption") ||
+			want == "modified" && !strings.Contains(g.Reason, "modified since recorded") {
+			t.Errorf("%s: reason %q", name, g.Reason)
+		}
+	}
+	if _, ok := got["fine.txt"]; ok || sum.Files != 5 || sum.OK != 1 || sum.Modified != 2 || sum.Mismatches != 2 || sum.Problems != 2 {
+		t.Errorf("summary %+v, rows %+v", sum, got)
+	}
+	text := cairn(t, home, "verify", dir)
+	if !strings.Contains(text.stdout, "possible corruption: content changed but size and mtime did not") ||
+		!strings.Contains(text.stdout, "modified since recorded") {
+		t.Errorf("verify text:\n%s", text.stdout)
+	}
+	// Edits alone are no failed check.
+	if r := cairn(t, home, "verify", filepath.Join(dir, "grown.txt")); r.code != 0 || !strings.Contains(r.stdout, "modified") {
+		t.Errorf("verify of an edited file: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+}
