@@ -104,6 +104,7 @@ type extFlags struct {
 	inFile   string
 	config   []string
 	trustNew bool
+	stubs    bool
 }
 
 func runExt(ctx context.Context, a *app, args []string) error {
@@ -117,6 +118,7 @@ func runExt(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&f.input, "input", "", "run: input string")
 	fs.StringVar(&f.inFile, "input-file", "", "run: read the input from a file")
 	fs.BoolVar(&f.trustNew, "trust", false, "install: trust the package's publisher key if it is unknown")
+	fs.BoolVar(&f.stubs, "stub-missing", false, "run: define the host functions the plugin imports and cairn does not provide as stubs that fail only when called")
 	fs.Func("config", "run: a config key=value for the plugin (repeatable)", func(v string) error { f.config = append(f.config, v); return nil })
 	pos, err := parse(fs, args)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,7 +13,9 @@ import (
 
 // extRun calls one export of any Extism plugin (not only Cairn extensions) and prints its output.
 // Plugins get no files, no network and the default limits; cairn:host/v1 calls answer
-// "unavailable". Compiled modules are cached under $CAIRN_HOME/cache/wasm.
+// "unavailable". A plugin importing other host functions (extism:host/user …, which its own host
+// application would define) does not load, with the list of them, unless f.stubs stands in a stub
+// for each that fails the call reaching it. Compiled modules are cached under $CAIRN_HOME/cache/wasm.
 func extRun(ctx context.Context, a *app, file, fn string, f extFlags) error {
 	wasmBytes, err := wasm.ReadModule(file)
 	if err != nil {
@@ -37,7 +40,10 @@ func extRun(ctx context.Context, a *app, file, fn string, f extFlags) error {
 		return err
 	}
 	defer rt.Close(context.Background())
-	mod, err := rt.Load(ctx, wasm.ModuleSpec{Name: filepath.Base(file), Wasm: wasmBytes, Config: cfg})
+	mod, err := rt.Load(ctx, wasm.ModuleSpec{Name: filepath.Base(file), Wasm: wasmBytes, Config: cfg, StubMissing: f.stubs})
+	if errors.Is(err, wasm.ErrMissingImports) {
+		return fmt.Errorf("loading %s: %w\n(cairn provides WASI, Extism's kernel and cairn:host/v1 call; run with --stub-missing to call the exports that do not use the others: they fail if called)", file, err)
+	}
 	if err != nil {
 		return fmt.Errorf("loading %s: %w", file, err)
 	}

@@ -199,3 +199,43 @@ func TestInstallRefusesTamperedPackage(t *testing.T) {
 		t.Fatalf("something was installed: %s", out)
 	}
 }
+
+// TestExtRunMissingHostFunctions: a plugin importing host functions cairn does not provide is
+// refused with every one of them named (the SDK's countvowels example imports
+// extism:host/user.cairn_test_transform; Extism's host_multiple.wasm two others); with
+// --stub-missing, count_vowels (which never calls it) runs, and echo_host (which does) fails
+// naming the function.
+func TestExtRunMissingHostFunctions(t *testing.T) {
+	cv := filepath.Join(t.TempDir(), "countvowels.wasm")
+	build := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", cv, "./sdk/examples/countvowels")
+	build.Dir = repoRoot(t)
+	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building countvowels: %v\n%s", err, out)
+	}
+	home := t.TempDir()
+	r := cairn(t, home, "ext", "run", cv, "count_vowels", "--input", "Hello, World!")
+	if r.code != 1 || !strings.Contains(r.stderr, "extism:host/user.cairn_test_transform") || !strings.Contains(r.stderr, "--stub-missing") ||
+		strings.Contains(r.stderr, "not instantiated") {
+		t.Fatalf("run without the host function: exit %d\n%s", r.code, r.stderr)
+	}
+	got := strings.TrimSpace(must(t, home, "ext", "run", "--stub-missing", cv, "count_vowels", "--input", "Hello, World!"))
+	if got != `{"count":3,"total":3,"vowels":"aeiouAEIOU"}` {
+		t.Fatalf("count_vowels with stubs: %s", got)
+	}
+	r = cairn(t, home, "ext", "run", "--stub-missing", cv, "echo_host", "--input", "abc")
+	if r.code != 1 || !strings.Contains(r.stderr, "extism:host/user.cairn_test_transform") || !strings.Contains(r.stderr, "not provided") {
+		t.Fatalf("echo_host through a stub: exit %d\n%s", r.code, r.stderr)
+	}
+
+	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
+	must2(t, err)
+	hm := filepath.Join(strings.TrimSpace(string(out)), "github.com", "extism", "go-sdk@v1.7.1", "wasm", "host_multiple.wasm")
+	if _, err := os.Stat(hm); err != nil {
+		t.Skipf("host_multiple.wasm not in the module cache: %v", err)
+	}
+	r = cairn(t, home, "ext", "run", hm, "say_green")
+	if r.code != 1 || !strings.Contains(r.stderr, "extism:host/user.hostGreenMessage, extism:host/user.hostPurpleMessage") {
+		t.Fatalf("host_multiple: exit %d\n%s", r.code, r.stderr)
+	}
+}

@@ -9,7 +9,11 @@
 // module once (extism.NewCompiledPlugin, one wazero runtime per module) with WASI on, a runtime
 // that closes a module when its call's context is done (WithCloseOnContextDone: without it a
 // spinning guest hangs the host at its next GC), and a memory limit, and creates the first
-// instance to check that every import resolves.
+// instance to check that every import resolves. When one does not, the module's imports are read
+// (wazero CompiledModule.ImportedFunctions) and the error names every function the host does not
+// provide (*MissingImportsError), not only the first module. ModuleSpec.StubMissing (for `cairn
+// ext run` of third-party plugins) defines each of them instead as a stub with its signature that
+// fails the call reaching it (ErrStubCalled), so the exports that never call one still run.
 //
 // # Instances and the pool
 //

@@ -138,6 +138,10 @@ type ModuleSpec struct {
 	// Logger receives the guest's stdout, stderr and Extism log calls (nil: discarded).
 	Logger *slog.Logger
 	Limits Limits
+	// StubMissing defines every imported host function the host does not provide as a stub
+	// that fails the call reaching it (ErrStubCalled), so that the exports that never call one
+	// still run. Off: such a module does not load (*MissingImportsError).
+	StubMissing bool
 }
 
 // Module is a compiled module and its instance pool. It implements ext.Runner and is safe for
@@ -176,8 +180,15 @@ func (r *Runtime) Load(ctx context.Context, spec ModuleSpec) (*Module, error) {
 		AllowedHosts: spec.AllowedHosts,
 	}
 	start := time.Now()
-	cp, err := extism.NewCompiledPlugin(ctx, man, extism.PluginConfig{EnableWasi: true, RuntimeConfig: rc},
-		[]extism.HostFunction{hostCallFunction(spec.HostCall, log)})
+	funcs := []extism.HostFunction{hostCallFunction(spec.HostCall, log)}
+	if spec.StubMissing {
+		missing, err := missingImports(ctx, rc, spec.Wasm, funcs)
+		if err != nil {
+			return nil, fmt.Errorf("compiling wasm module %s: %w", spec.Name, err)
+		}
+		funcs = append(funcs, stubs(missing)...)
+	}
+	cp, err := extism.NewCompiledPlugin(ctx, man, extism.PluginConfig{EnableWasi: true, RuntimeConfig: rc}, funcs)
 	if err != nil {
 		return nil, fmt.Errorf("compiling wasm module %s: %w", spec.Name, err)
 	}
@@ -187,6 +198,14 @@ func (r *Runtime) Load(ctx context.Context, spec ModuleSpec) (*Module, error) {
 	if err != nil {
 		<-m.slots
 		cp.Close(ctx)
+		// Name every missing import (wazero names the first module only).
+		if missing, merr := missingImports(ctx, rc, spec.Wasm, funcs); merr == nil && len(missing) > 0 {
+			e := &MissingImportsError{Module: spec.Name}
+			for _, d := range missing {
+				e.Missing = append(e.Missing, importName(d))
+			}
+			return nil, e
+		}
 		return nil, err
 	}
 	m.exports = map[string]bool{}

@@ -56,6 +56,18 @@ func CacheDir(tb testing.TB) string { return filepath.Join(TempDir(tb), "wasm-ca
 // (GOOS=wasip1 GOARCH=wasm -buildmode=c-shared), once per test binary, and returns the module.
 func Guest(tb testing.TB, name string) []byte {
 	tb.Helper()
+	return build(tb, name, "./host/testdata/guests/"+name)
+}
+
+// GuestPkg builds the guest in the package directory pkg (relative to the module root, e.g.
+// "sdk/examples/countvowels") like Guest, once per test binary, and returns the module.
+func GuestPkg(tb testing.TB, pkg string) []byte {
+	tb.Helper()
+	return build(tb, strings.ReplaceAll(pkg, "/", "_"), "./"+pkg)
+}
+
+func build(tb testing.TB, name, pkg string) []byte {
+	tb.Helper()
 	mu.Lock()
 	g, ok := guests[name]
 	if !ok {
@@ -71,7 +83,7 @@ func Guest(tb testing.TB, name string) []byte {
 		}
 		out := filepath.Join(TempDir(tb), name+".wasm")
 		start := time.Now()
-		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", out, "./host/testdata/guests/"+name)
+		cmd := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", out, pkg)
 		cmd.Dir = root
 		cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
 		if b, err := cmd.CombinedOutput(); err != nil {
