@@ -25,6 +25,7 @@ import (
 	"github.com/cairnfs/cairn/host/capability"
 	"github.com/cairnfs/cairn/host/datafs"
 	"github.com/cairnfs/cairn/host/ext"
+	"github.com/cairnfs/cairn/host/internal/logattr"
 	"github.com/cairnfs/cairn/host/modules"
 	"github.com/cairnfs/cairn/host/wasm"
 	"github.com/cairnfs/cairn/schemas/manifest"
@@ -70,6 +71,9 @@ func New(cfg Config) (*Host, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	// The host names each extension's logger ("extension"), and so do host/process and host/ext
+	// for callers that use them alone: keep each attribute once per line.
+	log = slog.New(logattr.Once(log.Handler()))
 	if cfg.Registry == nil {
 		cfg.Registry = modules.New()
 	}
