@@ -31,7 +31,7 @@ func init() {
 			"ext new NAME\tscaffold an extension project in ./NAME",
 			"ext build [DIR]\tcompile the extension (wasm: GOOS=wasip1) and pack a signed .cairnpkg in DIR/dist",
 			"ext test [DIR]\trun the extension's tests (its conformance suite)",
-			"ext install SRC\tSRC: NAME[@VERSION] (from --registry), FILE.cairnpkg, URL, or a project DIR",
+			"ext install SRC [--force]\tSRC: NAME[@VERSION] (from --registry), FILE.cairnpkg, URL, or a project DIR (--force: replace an installed package of the same version)",
 			"ext update ID\tinstall the newest release from --registry, showing the capability diff",
 			"ext list\tinstalled extensions and their grants",
 			"ext remove ID [--force]\tuninstall (refused while others depend on it, unless --force)",
@@ -114,7 +114,7 @@ func runExt(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&f.yes, "yes", false, "grant every requested capability without asking")
 	fs.StringVar(&f.grant, "grant", "", "comma-separated capabilities to grant (default: ask, or none without a terminal)")
 	fs.BoolVar(&f.json, "json", false, "print JSON")
-	fs.BoolVar(&f.force, "force", false, "remove even when other extensions depend on it")
+	fs.BoolVar(&f.force, "force", false, "remove: even when other extensions depend on it; install: replace an installed package of the same version")
 	fs.StringVar(&f.input, "input", "", "run: input string")
 	fs.StringVar(&f.inFile, "input-file", "", "run: read the input from a file")
 	fs.BoolVar(&f.trustNew, "trust", false, "install: trust the package's publisher key if it is unknown")
@@ -151,7 +151,7 @@ func runExt(ctx context.Context, a *app, args []string) error {
 		fmt.Fprintf(a.stdout, "created %s: cd %s && cairn ext build && cairn ext test && cairn ext install .\n", name, name)
 		return nil
 	case "build":
-		_, pkg, err := extBuild(ctx, a, dirArg())
+		_, pkg, err := extBuild(ctx, a, nil, dirArg())
 		if err != nil {
 			return err
 		}
@@ -261,8 +261,9 @@ func requestedCaps(m *manifest.Manifest) []string {
 	return out
 }
 
-// extBuild compiles the project in dir and packs it, signed with the user's publisher key.
-func extBuild(ctx context.Context, a *app, dir string) (*manifest.Manifest, string, error) {
+// extBuild compiles the project in dir and packs it, signed with the user's publisher key
+// (created and trusted in env on first use; nil env: the home's).
+func extBuild(ctx context.Context, a *app, env *extEnv, dir string) (*manifest.Manifest, string, error) {
 	dir, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, "", err
@@ -285,9 +286,10 @@ func extBuild(ctx context.Context, a *app, dir string) (*manifest.Manifest, stri
 	if err := cmd.Run(); err != nil {
 		return nil, "", fmt.Errorf("compiling %s: %w", m.ID, err)
 	}
-	env, err := a.extEnv()
-	if err != nil {
-		return nil, "", err
+	if env == nil {
+		if env, err = a.extEnv(); err != nil {
+			return nil, "", err
+		}
 	}
 	key, err := env.publisherKey(a.stderr)
 	if err != nil {
@@ -335,7 +337,7 @@ func extInstall(ctx context.Context, a *app, env *extEnv, src string, f extFlags
 	if st, err := os.Stat(src); err == nil && !update {
 		path := src
 		if st.IsDir() { // a project: build and pack it first
-			_, p, err := extBuild(ctx, a, src)
+			_, p, err := extBuild(ctx, a, env, src) // env: a key created by the build is trusted for this install
 			if err != nil {
 				return err
 			}
@@ -397,16 +399,33 @@ func extInstall(ctx context.Context, a *app, env *extEnv, src string, f extFlags
 		}
 	}
 	txn := env.store.Begin()
+	same := map[string]bool{} // already installed as they are
 	for _, v := range verified {
 		m := v.Manifest
 		prev, _ := env.store.Get(m.ID)
+		replace := false
 		if prev != nil {
 			ch, err := env.store.Diff(v)
+			if errors.Is(err, extstore.ErrAlreadyInstalled) && !f.force {
+				fmt.Fprintf(a.stdout, "%s %s is already installed (the same package)\n", m.ID, m.Version)
+				same[m.ID] = true
+				continue
+			}
+			if (errors.Is(err, extstore.ErrSameVersionDiffers) || errors.Is(err, extstore.ErrAlreadyInstalled)) && f.force {
+				replace = true
+				ch, err = env.store.DiffReplace(v)
+			} else if errors.Is(err, extstore.ErrSameVersionDiffers) {
+				err = fmt.Errorf("%w\nbump the version in %s to install it as an update, or pass --force to replace the installed %s", err, manifest.FileName, m.Version)
+			}
 			if err != nil {
 				txn.Abort()
 				return err
 			}
-			fmt.Fprintf(a.stdout, "update %s %s → %s\n", m.ID, prev.Version, m.Version)
+			if replace {
+				fmt.Fprintf(a.stdout, "replace %s %s (--force: same version, different package)\n", m.ID, m.Version)
+			} else {
+				fmt.Fprintf(a.stdout, "update %s %s → %s\n", m.ID, prev.Version, m.Version)
+			}
 			printDiff(a.stdout, ch)
 		} else {
 			fmt.Fprintf(a.stdout, "install %s %s (%s, signed by %s%s)\n", m.ID, m.Version, m.Kind, v.KeyID, map[bool]string{true: "", false: ", newly trusted"}[v.KeyTrusted])
@@ -419,9 +438,12 @@ func extInstall(ctx context.Context, a *app, env *extEnv, src string, f extFlags
 			txn.Abort()
 			return err
 		}
-		if prev != nil {
+		switch {
+		case replace:
+			_, err = txn.Replace(v, grants)
+		case prev != nil:
 			_, err = txn.Update(v, grants)
-		} else {
+		default:
 			_, err = txn.Install(v, grants)
 		}
 		if err != nil {
@@ -433,6 +455,9 @@ func extInstall(ctx context.Context, a *app, env *extEnv, src string, f extFlags
 		return err
 	}
 	for _, v := range verified {
+		if same[v.Manifest.ID] {
+			continue
+		}
 		if !v.KeyTrusted && f.trustNew {
 			env.keyring.Add(v.Signature.PublicKey, "trusted at install of "+v.Manifest.ID)
 			env.keyring.Save()

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -237,5 +238,52 @@ func TestExtRunMissingHostFunctions(t *testing.T) {
 	r = cairn(t, home, "ext", "run", hm, "say_green")
 	if r.code != 1 || !strings.Contains(r.stderr, "extism:host/user.hostGreenMessage, extism:host/user.hostPurpleMessage") {
 		t.Fatalf("host_multiple: exit %d\n%s", r.code, r.stderr)
+	}
+}
+
+// TestExtInstallSameVersion: installing an edited extension whose version was not bumped says
+// to bump it (or to pass --force), leaving the installed one; the same package again is "already
+// installed"; --force replaces it.
+func TestExtInstallSameVersion(t *testing.T) {
+	if testing.Short() {
+		t.Skip("compiles WASM")
+	}
+	home, work := t.TempDir(), t.TempDir()
+	mustIn(t, work, home, "ext", "new", "hello")
+	dir := filepath.Join(work, "hello")
+	mustIn(t, dir, home, "ext", "install", ".", "--yes")
+	installed := func() []byte {
+		list := jsonLines[struct{ Path string }](t, mustIn(t, dir, home, "ext", "list", "--json"))
+		if len(list) != 1 {
+			t.Fatalf("ext list: %+v", list)
+		}
+		b, err := os.ReadFile(filepath.Join(list[0].Path, "hello.wasm"))
+		must2(t, err)
+		return b
+	}
+	first := installed()
+	if out := mustIn(t, dir, home, "ext", "install", ".", "--yes"); !strings.Contains(out, "already installed (the same package)") {
+		t.Fatalf("reinstalling the same package:\n%s", out)
+	}
+	main := filepath.Join(dir, "main.go")
+	b, err := os.ReadFile(main)
+	must2(t, err)
+	must2(t, os.WriteFile(main, []byte(strings.Replace(string(b), `"lines", lines`, `"line_count", lines`, 1)), 0o644))
+
+	r := cairnIn(t, dir, home, "ext", "install", ".", "--yes")
+	if r.code == 0 || !strings.Contains(r.stderr, "bump the version") || !strings.Contains(r.stderr, "--force") {
+		t.Fatalf("installing an edited build at the same version: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	if !bytes.Equal(installed(), first) {
+		t.Fatal("the refused install changed the installed module")
+	}
+	out := mustIn(t, dir, home, "ext", "install", ".", "--yes", "--force")
+	if !strings.Contains(out, "replace dev.example.hello 0.1.0") {
+		t.Fatalf("install --force:\n%s", out)
+	}
+	built, err := os.ReadFile(filepath.Join(dir, "hello.wasm"))
+	must2(t, err)
+	if now := installed(); bytes.Equal(now, first) || !bytes.Equal(now, built) {
+		t.Fatal("install --force did not install the edited module")
 	}
 }

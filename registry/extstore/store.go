@@ -1,6 +1,7 @@
 package extstore
 
 import (
+	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -36,6 +37,9 @@ var (
 	ErrMissingDependency = errors.New("dependency not installed")
 	ErrNotRequested      = errors.New("capability not requested by the extension")
 	ErrKeyChanged        = errors.New("publisher key changed")
+	// ErrSameVersionDiffers: the package has the installed version but not the installed
+	// package's module or manifest (an extension edited without bumping its version).
+	ErrSameVersionDiffers = errors.New("a different package is installed at the same version")
 )
 
 // Store is the install store rooted at Dir. Methods are safe for concurrent use within one
@@ -219,7 +223,30 @@ func (s *Store) Diff(v *cairnpkg.Verified) (*Change, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.diff(st, v, nil)
+	return s.diff(st, v, nil, false)
+}
+
+// DiffReplace is Diff for Replace: v may have the installed version.
+func (s *Store) DiffReplace(v *cairnpkg.Verified) (*Change, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.load()
+	if err != nil {
+		return nil, err
+	}
+	return s.diff(st, v, nil, true)
+}
+
+// Replace is Update that also accepts v at the installed version, replacing the installed
+// package (for an extension rebuilt without a version bump). Grants are kept as by Update.
+func (s *Store) Replace(v *cairnpkg.Verified, newGrants []string) (*Change, error) {
+	t := s.Begin()
+	defer t.Abort()
+	c, err := t.Replace(v, newGrants)
+	if err != nil {
+		return nil, err
+	}
+	return c, t.Commit()
 }
 
 // Update replaces the installed version of v's extension with v (a newer or older version),
@@ -239,14 +266,14 @@ func (s *Store) Update(v *cairnpkg.Verified, newGrants []string) (*Change, error
 	return c, t.Commit()
 }
 
-func (s *Store) diff(st *state, v *cairnpkg.Verified, newGrants []string) (*Change, error) {
+func (s *Store) diff(st *state, v *cairnpkg.Verified, newGrants []string, replace bool) (*Change, error) {
 	m := v.Manifest
 	r := st.Extensions[m.ID]
 	if r == nil {
 		return nil, fmt.Errorf("updating %s: %w", m.ID, ErrNotInstalled)
 	}
-	if sameVersion(r.Version, m.Version) {
-		return nil, fmt.Errorf("updating %s: %w at %s", m.ID, ErrAlreadyInstalled, r.Version)
+	if sameVersion(r.Version, m.Version) && !replace {
+		return nil, s.sameVersionError(v, r)
 	}
 	if v.KeyID != r.KeyID && !v.KeyTrusted {
 		return nil, fmt.Errorf("updating %s: %w: %s was signed by key %s, %s by %s, which is not trusted", m.ID, ErrKeyChanged, r.Version, r.KeyID, m.Version, v.KeyID)
@@ -471,6 +498,35 @@ func sortedIDs(st *state) []string {
 	}
 	sort.Strings(ids)
 	return ids
+}
+
+// sameVersionError says whether v is the installed package r (ErrAlreadyInstalled) or another
+// one at its version (ErrSameVersionDiffers, naming what differs).
+func (s *Store) sameVersionError(v *cairnpkg.Verified, r *record) error {
+	m := v.Manifest
+	old, err := os.ReadFile(filepath.Join(s.versionDir(m.ID, r.Version), manifest.FileName))
+	if err != nil {
+		return fmt.Errorf("reading the manifest of %s@%s: %w", m.ID, r.Version, err)
+	}
+	om, err := manifest.Parse(old)
+	if err != nil {
+		return fmt.Errorf("reading the manifest of %s@%s: %w", m.ID, r.Version, err)
+	}
+	switch {
+	case om.Entry.BLAKE3 != m.Entry.BLAKE3:
+		return fmt.Errorf("installing %s@%s: %w: the installed module has BLAKE3 %s, this package's %s", m.ID, m.Version,
+			ErrSameVersionDiffers, short(om.Entry.BLAKE3), short(m.Entry.BLAKE3))
+	case !bytes.Equal(old, v.ManifestBytes):
+		return fmt.Errorf("installing %s@%s: %w: the module is the same, the manifest differs", m.ID, m.Version, ErrSameVersionDiffers)
+	}
+	return fmt.Errorf("installing %s@%s: %w at %s (the same package)", m.ID, m.Version, ErrAlreadyInstalled, r.Version)
+}
+
+func short(hash string) string {
+	if len(hash) > 16 {
+		return hash[:16] + "…"
+	}
+	return hash
 }
 
 func sameVersion(a, b string) bool {

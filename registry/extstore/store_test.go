@@ -19,6 +19,7 @@ type ext struct {
 	caps        string // TOML lines of the [capabilities] table
 	deps        string // TOML [[dependencies]] blocks
 	exports     string // TOML array body
+	edit        string // appended to the module's bytes (an edited build of the same version)
 }
 
 // build packs e with key and verifies it (unknown keys allowed unless trust holds the key);
@@ -31,7 +32,7 @@ func build(t *testing.T, e ext, key ed25519.PrivateKey, trust cairnpkg.TrustStor
 	if err := os.WriteFile(filepath.Join(dir, "cairn.toml"), []byte(toml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "mod.wasm"), []byte("module of "+e.id+"@"+e.version), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "mod.wasm"), []byte("module of "+e.id+"@"+e.version+e.edit), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
@@ -426,4 +427,36 @@ func TestCrashLeftovers(t *testing.T) {
 	if len(vers) != 1 || vers[0].Name() != "1.0.0" {
 		t.Fatalf("versions after Clean: %v", vers)
 	}
+}
+
+// TestSameVersion: the installed package again is ErrAlreadyInstalled; another build at the same
+// version is ErrSameVersionDiffers, naming both module hashes; Replace installs it in place of
+// the installed one, keeping the grants, and leaves nothing behind.
+func TestSameVersion(t *testing.T) {
+	f := newFixture(t)
+	f.install(a1, "kv")
+	if _, err := f.s.Update(f.v(a1), nil); !errors.Is(err, ErrAlreadyInstalled) || errors.Is(err, ErrSameVersionDiffers) {
+		t.Fatalf("the same package: %v", err)
+	}
+	edited := a1
+	edited.edit = " (edited)"
+	v := f.v(edited)
+	_, err := f.s.Update(v, nil)
+	if !errors.Is(err, ErrSameVersionDiffers) || !strings.Contains(err.Error(), v.Manifest.Entry.BLAKE3[:16]) {
+		t.Fatalf("an edited package at the same version: %v", err)
+	}
+	before, _ := f.s.Get("dev.a.b")
+	c, err := f.s.Replace(v, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, _ := f.s.Get("dev.a.b")
+	got, err := os.ReadFile(in.ModulePath())
+	if err != nil || string(got) != "module of dev.a.b@1.0.0 (edited)" || in.Version != "1.0.0" {
+		t.Fatalf("after replace: %q %v %+v", got, err, in)
+	}
+	if strings.Join(in.Grants, ",") != strings.Join(before.Grants, ",") || c.From != "1.0.0" || c.To != "1.0.0" {
+		t.Fatalf("grants %v → %v, change %+v", before.Grants, in.Grants, c)
+	}
+	f.noLeftovers()
 }

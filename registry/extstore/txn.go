@@ -32,7 +32,7 @@ type Txn struct {
 
 type op struct {
 	v      *cairnpkg.Verified
-	from   string // installed version for an update, "" for an install
+	from   string // installed version for an update, "" for an install; the same version for a replace
 	grants []string
 	stage  string
 }
@@ -78,6 +78,15 @@ func (t *Txn) Install(v *cairnpkg.Verified, grants []string) (*Change, error) {
 
 // Update stages an update to v (see Store.Update).
 func (t *Txn) Update(v *cairnpkg.Verified, newGrants []string) (*Change, error) {
+	return t.update(v, newGrants, false)
+}
+
+// Replace stages an update to v that may have the installed version (see Store.Replace).
+func (t *Txn) Replace(v *cairnpkg.Verified, newGrants []string) (*Change, error) {
+	return t.update(v, newGrants, true)
+}
+
+func (t *Txn) update(v *cairnpkg.Verified, newGrants []string, replace bool) (*Change, error) {
 	m := v.Manifest
 	if t.done {
 		return nil, errors.New("extstore: transaction already finished")
@@ -89,7 +98,7 @@ func (t *Txn) Update(v *cairnpkg.Verified, newGrants []string) (*Change, error) 
 	st, err := t.s.load()
 	var c *Change
 	if err == nil {
-		c, err = t.s.diff(st, v, newGrants)
+		c, err = t.s.diff(st, v, newGrants, replace)
 	}
 	t.s.mu.Unlock()
 	if err != nil {
@@ -232,11 +241,16 @@ func (t *Txn) Commit() error {
 		return fmt.Errorf("committing extension changes: %w", errors.Join(problems...))
 	}
 
-	// Move the staged folders into place; undo on failure.
+	// Move the staged folders into place; undo on failure. A replaced version's folder is moved
+	// aside first, and back on failure.
 	var moved []string
+	aside := map[string]string{} // target → where the replaced folder waits
 	undo := func() {
 		for _, p := range moved {
 			os.RemoveAll(p)
+		}
+		for target, p := range aside {
+			os.Rename(p, target)
 		}
 	}
 	for _, o := range t.ops {
@@ -246,7 +260,16 @@ func (t *Txn) Commit() error {
 			undo()
 			return err
 		}
-		os.RemoveAll(target) // a leftover of a crash: installed.json does not list this version
+		if o.from == m.Version {
+			p := o.stage + ".replaced"
+			if err := os.Rename(target, p); err != nil {
+				undo()
+				return fmt.Errorf("replacing %s@%s: %w", m.ID, m.Version, err)
+			}
+			aside[target] = p
+		} else {
+			os.RemoveAll(target) // a leftover of a crash: installed.json does not list this version
+		}
 		if err := os.Rename(o.stage, target); err != nil {
 			undo()
 			return fmt.Errorf("installing %s@%s: %w", m.ID, m.Version, err)
@@ -262,7 +285,7 @@ func (t *Txn) Commit() error {
 	var old []string
 	for _, o := range t.ops {
 		m := o.v.Manifest
-		if o.from != "" {
+		if o.from != "" && o.from != m.Version {
 			old = append(old, s.versionDir(m.ID, o.from))
 		}
 		st.Extensions[m.ID] = &record{Version: m.Version, KeyID: o.v.KeyID, Grants: nonNil(o.grants), InstalledAt: now}
@@ -272,6 +295,9 @@ func (t *Txn) Commit() error {
 		return fmt.Errorf("committing extension changes: %w", err)
 	}
 	t.done = true
+	for _, p := range aside {
+		old = append(old, p)
+	}
 	for _, p := range old {
 		os.RemoveAll(p) // best effort: Clean removes what is left
 	}
