@@ -148,6 +148,14 @@ func runExt(ctx context.Context, a *app, args []string) error {
 		if err := scaffold.Generate(name, filepath.Base(name)); err != nil {
 			return err
 		}
+		if _, err := os.Stat(filepath.Join(name, "go.work")); errors.Is(err, os.ErrNotExist) {
+			// No checkout: go.mod requires this binary's Cairn version from the module proxy.
+			tidy := exec.CommandContext(ctx, "go", "mod", "tidy")
+			tidy.Dir, tidy.Stdout, tidy.Stderr = name, a.stderr, a.stderr
+			if err := tidy.Run(); err != nil {
+				fmt.Fprintf(a.stderr, "cairn ext new: go mod tidy in %s: %v (run it there once you are online)\n", name, err)
+			}
+		}
 		fmt.Fprintf(a.stdout, "created %s: cd %s && cairn ext build && cairn ext test && cairn ext install .\n", name, name)
 		return nil
 	case "build":

@@ -69,6 +69,13 @@ func TestExtScaffoldFlow(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(dir, "README.md")); err != nil || !strings.Contains(string(b), "cairn ext build") {
 		t.Fatalf("scaffold README missing or says nothing about building: %v", err)
 	}
+	// go.mod names no path on this machine; the checkout ($CAIRN_SOURCE) is used through go.work.
+	if b, err := os.ReadFile(filepath.Join(dir, "go.mod")); err != nil || strings.Contains(string(b), repoRoot(t)) || strings.Contains(string(b), "replace") {
+		t.Fatalf("go.mod names a local path (%v):\n%s", err, b)
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, "go.work")); err != nil || !strings.Contains(string(b), repoRoot(t)) {
+		t.Fatalf("go.work does not use $CAIRN_SOURCE (%v):\n%s", err, b)
+	}
 	mustIn(t, dir, home, "ext", "build")
 	mustIn(t, dir, home, "ext", "test")
 	out := mustIn(t, dir, home, "ext", "install", ".", "--yes")

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"text/template"
 
@@ -21,8 +22,8 @@ import (
 // require.
 const ModulePath = "github.com/cairnfs/cairn"
 
-// EnvSource names a Cairn checkout for generated projects to use, overriding
-// the search described at FindCairn.
+// EnvSource names a Cairn checkout for generated projects to build against
+// (through a go.work file), overriding the search described at FindCairn.
 const EnvSource = "CAIRN_SOURCE"
 
 //go:embed templates
@@ -39,26 +40,46 @@ var files = []struct{ name, tmpl string }{
 
 // Options configure GenerateWith.
 type Options struct {
-	// CairnDir is the Cairn checkout the project builds against (its go.mod
-	// says module github.com/cairnfs/cairn). Default: FindCairn().
+	// CairnDir is a Cairn checkout (its go.mod says module
+	// github.com/cairnfs/cairn) the project builds against through a go.work
+	// file. Default: $CAIRN_SOURCE, else none when Version is a release,
+	// else FindCairn().
 	CairnDir string
+	// Version is the version of github.com/cairnfs/cairn the project's
+	// go.mod requires. Default: the version of Cairn in this binary's build
+	// information (BuildVersion).
+	Version string
 	// Module is the new project's Go module path (default
 	// "example.com/<name>").
 	Module string
 }
+
+// placeholderVersion is required when there is no usable version: the
+// go.work replace supplies the code.
+const placeholderVersion = "v0.0.0-00010101000000-000000000000"
 
 var nameRE = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 
 // Generate writes a new extension project named name into dir (created if
 // missing; it must be empty): a manifest with the id dev.example.<name> and a
 // stage stage.<name>, main.go built on sdk/cairn, ext_test.go running the
-// conformance suite, a README, and a go.mod that requires Cairn through a
-// replace directive pointing at the checkout FindCairn finds. Then, in dir,
+// conformance suite, a README, and a go.mod that requires
+// github.com/cairnfs/cairn at a version, with no path on this machine in it.
+// Where the code of that requirement comes from:
+//
+//   - a developer's checkout ($CAIRN_SOURCE, or FindCairn when this binary
+//     has no released version): a go.work file (listed in .gitignore, never
+//     committed) replaces the requirement with the checkout, and Cairn's
+//     go.sum is copied, so the project builds at once;
+//   - otherwise (a released cairn binary and no checkout) the module proxy:
+//     `go mod tidy` fetches it and writes go.sum.
+//
+// Then, in dir,
 //
 //	GOOS=wasip1 GOARCH=wasm go build -buildmode=c-shared -o <name>.wasm .
 //	go test ./...
 //
-// work with only the module proxy reachable.
+// work.
 func Generate(dir, name string) error { return GenerateWith(dir, name, Options{}) }
 
 // GenerateWith is Generate with options.
@@ -66,27 +87,45 @@ func GenerateWith(dir, name string, o Options) error {
 	if !nameRE.MatchString(name) {
 		return fmt.Errorf("scaffold: name %q: want lowercase letters and digits, words joined by '-' (e.g. hello or word-count)", name)
 	}
+	if o.Version == "" {
+		o.Version = BuildVersion()
+	}
 	if o.CairnDir == "" {
+		o.CairnDir = os.Getenv(EnvSource)
+	}
+	if o.CairnDir == "" && !isRelease(o.Version) {
 		d, err := FindCairn()
-		if err != nil {
-			return err
+		switch {
+		case err == nil:
+			o.CairnDir = d
+		case o.Version == "":
+			return fmt.Errorf("%w (this cairn binary has no module version to require instead)", err)
 		}
-		o.CairnDir = d
 	}
-	cairnDir, err := filepath.Abs(o.CairnDir)
-	if err != nil {
-		return fmt.Errorf("scaffold: %w", err)
-	}
-	gomod, err := os.ReadFile(filepath.Join(cairnDir, "go.mod"))
-	if err != nil {
-		return fmt.Errorf("scaffold: read Cairn's go.mod: %w", err)
-	}
-	if modulePath(gomod) != ModulePath {
-		return fmt.Errorf("scaffold: %s is not a Cairn checkout (its go.mod is not module %s)", cairnDir, ModulePath)
-	}
-	gosum, err := os.ReadFile(filepath.Join(cairnDir, "go.sum"))
-	if err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("scaffold: read Cairn's go.sum: %w", err)
+	var cairnDir string
+	var gomod, gosum []byte
+	goVersion := strings.TrimPrefix(runtime.Version(), "go")
+	if o.CairnDir != "" {
+		var err error
+		if cairnDir, err = filepath.Abs(o.CairnDir); err != nil {
+			return fmt.Errorf("scaffold: %w", err)
+		}
+		if gomod, err = os.ReadFile(filepath.Join(cairnDir, "go.mod")); err != nil {
+			return fmt.Errorf("scaffold: read Cairn's go.mod: %w", err)
+		}
+		if modulePath(gomod) != ModulePath {
+			return fmt.Errorf("scaffold: %s is not a Cairn checkout (its go.mod is not module %s)", cairnDir, ModulePath)
+		}
+		gosum, err = os.ReadFile(filepath.Join(cairnDir, "go.sum"))
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("scaffold: read Cairn's go.sum: %w", err)
+		}
+		if v, _ := parseGoMod(gomod); v != "" {
+			goVersion = v
+		}
+		if !isRelease(o.Version) {
+			o.Version = placeholderVersion // the checkout is not that version; go.work supplies it
+		}
 	}
 	if o.Module == "" {
 		o.Module = "example.com/" + name
@@ -102,14 +141,16 @@ func GenerateWith(dir, name string, o Options) error {
 	}
 
 	data := struct {
-		Name, ID, StageID, Export, GoFunc, CairnDir string
+		Name, ID, StageID, Export, GoFunc, Version string
+		Workspace                                  bool
 	}{
-		Name:     name,
-		ID:       "dev.example." + name,
-		StageID:  "stage." + name,
-		Export:   "stage_" + strings.ReplaceAll(name, "-", "_"),
-		GoFunc:   "stage" + camel(name),
-		CairnDir: cairnDir,
+		Name:      name,
+		ID:        "dev.example." + name,
+		StageID:   "stage." + name,
+		Export:    "stage_" + strings.ReplaceAll(name, "-", "_"),
+		GoFunc:    "stage" + camel(name),
+		Version:   o.Version,
+		Workspace: cairnDir != "",
 	}
 	out := map[string][]byte{}
 	for _, f := range files {
@@ -126,7 +167,10 @@ func GenerateWith(dir, name string, o Options) error {
 	if _, err := manifest.Parse(out[manifest.FileName]); err != nil {
 		return fmt.Errorf("scaffold: generated manifest: %w", err) // a bug in the template
 	}
-	out["go.mod"] = goMod(o.Module, gomod, cairnDir)
+	out["go.mod"] = goMod(o.Module, goVersion, o.Version, gomod)
+	if cairnDir != "" {
+		out["go.work"] = goWork(goVersion, cairnDir)
+	}
 	if len(gosum) > 0 {
 		out["go.sum"] = gosum
 	}
@@ -138,25 +182,69 @@ func GenerateWith(dir, name string, o Options) error {
 	return nil
 }
 
-// goMod writes the project's go.mod: Cairn through a replace directive, and
-// every module Cairn requires (so that the project builds and tests without
-// `go mod tidy`, with Cairn's go.sum).
-func goMod(module string, cairnMod []byte, cairnDir string) []byte {
-	goVersion, reqs := parseGoMod(cairnMod)
+// BuildVersion is the version of github.com/cairnfs/cairn this binary was
+// built from, as its build information records it ("" when it records none:
+// "(devel)", or a build without module information).
+func BuildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	v := ""
+	if bi.Main.Path == ModulePath {
+		v = bi.Main.Version
+	}
+	for _, d := range bi.Deps {
+		if d.Path == ModulePath {
+			v = d.Version
+		}
+	}
+	if !semverRE.MatchString(v) {
+		return "" // "(devel)", or a checkout with uncommitted changes ("+dirty"): no version has this code
+	}
+	return v
+}
+
+var (
+	semverRE = regexp.MustCompile(`^v[0-9]+\.[0-9]+\.[0-9]+(-[0-9A-Za-z.-]+)?$`)
+	pseudoRE = regexp.MustCompile(`[-.][0-9]{14}-[0-9a-f]{12}$`)
+)
+
+// isRelease reports whether v is a tagged version: not a pseudo-version of
+// a commit (which may never have been pushed), nor a build with "+metadata".
+func isRelease(v string) bool { return semverRE.MatchString(v) && !pseudoRE.MatchString(v) }
+
+// goMod writes the project's go.mod: Cairn at version, and, when Cairn's own
+// go.mod is known, every module Cairn requires (so that the project builds
+// and tests without `go mod tidy`, with Cairn's go.sum). It holds no path on
+// this machine.
+func goMod(module, goVersion, version string, cairnMod []byte) []byte {
+	_, reqs := parseGoMod(cairnMod)
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "module %s\n\n", module)
 	if goVersion != "" {
 		fmt.Fprintf(&b, "go %s\n\n", goVersion)
 	}
-	fmt.Fprintf(&b, "require %s v0.0.0-00010101000000-000000000000\n\n", ModulePath)
+	fmt.Fprintf(&b, "require %s %s\n\n", ModulePath, version)
 	if len(reqs) > 0 {
 		b.WriteString("// Cairn's own requirements, so that go.sum (copied from Cairn) covers the build.\nrequire (\n")
 		for _, r := range reqs {
 			fmt.Fprintf(&b, "\t%s // indirect\n", r)
 		}
-		b.WriteString(")\n\n")
+		b.WriteString(")\n")
 	}
-	fmt.Fprintf(&b, "// The Cairn checkout this project was generated from.\nreplace %s => %s\n", ModulePath, quotePath(cairnDir))
+	return b.Bytes()
+}
+
+// goWork writes the go.work that builds the project against the Cairn
+// checkout cairnDir. It names a path on this machine, so .gitignore lists it.
+func goWork(goVersion, cairnDir string) []byte {
+	var b bytes.Buffer
+	b.WriteString("// Builds this project against a Cairn checkout on this machine (not for\n// version control: .gitignore lists it). Without it, go.mod's requirement\n// comes from the module proxy.\n")
+	if goVersion != "" {
+		fmt.Fprintf(&b, "go %s\n\n", goVersion)
+	}
+	fmt.Fprintf(&b, "use .\n\nreplace %s => %s\n", ModulePath, quotePath(cairnDir))
 	return b.Bytes()
 }
 

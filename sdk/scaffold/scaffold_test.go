@@ -19,6 +19,7 @@ func TestGenerateBuildsAndTests(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and tests a generated project")
 	}
+	t.Setenv(scaffold.EnvSource, "") // found as the source tree of this test
 	dir := filepath.Join(t.TempDir(), "word-count")
 	if err := scaffold.Generate(dir, "word-count"); err != nil {
 		t.Fatal(err)
@@ -36,17 +37,36 @@ func TestGenerateBuildsAndTests(t *testing.T) {
 		m.Contributes.Stages[0].Export != "stage_word_count" {
 		t.Errorf("manifest = %+v", m)
 	}
-	gomod, _ := os.ReadFile(filepath.Join(dir, "go.mod"))
 	root, _ := filepath.Abs("../..")
-	if !strings.Contains(string(gomod), "replace github.com/cairnfs/cairn => "+root+"\n") {
-		t.Errorf("go.mod does not replace Cairn with %s:\n%s", root, gomod)
+	checkNoLocalPath(t, dir, root)
+	gowork, _ := os.ReadFile(filepath.Join(dir, "go.work"))
+	if !strings.Contains(string(gowork), "replace github.com/cairnfs/cairn => "+root+"\n") || !strings.Contains(string(gowork), "use .\n") {
+		t.Errorf("go.work does not build against %s:\n%s", root, gowork)
+	}
+	// The project under version control: go.work, which names this machine's checkout, stays out.
+	git := func(args ...string) string {
+		t.Helper()
+		cmd := exec.Command("git", append([]string{"-c", "user.email=t@example.com", "-c", "user.name=t"}, args...)...)
+		cmd.Dir = dir
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	if _, err := exec.LookPath("git"); err == nil {
+		git("init", "-q")
+		git("add", "-A")
+		if files := git("ls-files"); strings.Contains(files, "go.work") || !strings.Contains(files, "go.mod") {
+			t.Errorf("committed files:\n%s", files)
+		}
 	}
 
 	run := func(env []string, args ...string) string {
 		t.Helper()
 		cmd := exec.Command("go", args...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=off")
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=readonly", "GOWORK=") // GOWORK unset: the project's go.work
 		cmd.Env = append(cmd.Env, env...)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
@@ -97,4 +117,48 @@ func TestFindCairn(t *testing.T) {
 	if d, err := scaffold.FindCairn(); err != nil || d != root {
 		t.Errorf("with a bad $%s: %q, %v", scaffold.EnvSource, d, err)
 	}
+}
+
+// checkNoLocalPath fails when a file of the project that goes under version control names a
+// path on this machine (the checkout, or any absolute path in a replace directive).
+func checkNoLocalPath(t *testing.T, dir, root string) {
+	t.Helper()
+	for _, f := range []string{"go.mod", "README.md", "cairn.toml", "main.go", "ext_test.go", ".gitignore"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(b), root) || f == "go.mod" && strings.Contains(string(b), "replace") {
+			t.Errorf("%s names a path on this machine:\n%s", f, b)
+		}
+	}
+}
+
+// TestGenerateForReleasedBinary: a released cairn binary with no checkout around requires its
+// own version and writes no go.work (go mod tidy fetches it from the module proxy).
+func TestGenerateForReleasedBinary(t *testing.T) {
+	t.Setenv(scaffold.EnvSource, "")
+	dir := filepath.Join(t.TempDir(), "hello")
+	if err := scaffold.GenerateWith(dir, "hello", scaffold.Options{Version: "v1.4.0"}); err != nil {
+		t.Fatal(err)
+	}
+	root, _ := filepath.Abs("../..")
+	checkNoLocalPath(t, dir, root)
+	gomod, _ := os.ReadFile(filepath.Join(dir, "go.mod"))
+	if !strings.Contains(string(gomod), "require github.com/cairnfs/cairn v1.4.0\n") {
+		t.Errorf("go.mod:\n%s", gomod)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.work")); !os.IsNotExist(err) {
+		t.Errorf("go.work written for a released binary: %v", err)
+	}
+	// A pseudo-version (a commit that may never have been pushed) is no release: the checkout
+	// this test runs in is used through go.work.
+	dir = filepath.Join(t.TempDir(), "hello")
+	if err := scaffold.GenerateWith(dir, "hello", scaffold.Options{Version: "v0.0.0-20261207001122-0123456789ab"}); err != nil {
+		t.Fatal(err)
+	}
+	if w, err := os.ReadFile(filepath.Join(dir, "go.work")); err != nil || !strings.Contains(string(w), root) {
+		t.Errorf("go.work for a pseudo-version: %s %v", w, err)
+	}
+	checkNoLocalPath(t, dir, root)
 }
