@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cairnfs/cairn/schemas/manifest"
 )
 
 // ErrReservedID: the extension id names a file of the store itself.
@@ -54,6 +56,31 @@ func (s *Store) removeDeadStages() {
 				continue
 			}
 		}
+		if strings.HasSuffix(name, replacedSuffix) && s.restoreReplaced(filepath.Join(s.Dir, name)) {
+			continue
+		}
 		os.RemoveAll(filepath.Join(s.Dir, name))
 	}
+}
+
+// replacedSuffix marks the folder of an installed version moved aside by a Replace until its
+// commit (see Txn.Commit).
+const replacedSuffix = ".replaced"
+
+// restoreReplaced moves a replaced version's folder, left by a process that died during its
+// commit, back into place when nothing took its place, and reports whether it did.
+func (s *Store) restoreReplaced(dir string) bool {
+	data, err := os.ReadFile(filepath.Join(dir, manifest.FileName))
+	if err != nil {
+		return false
+	}
+	m, err := manifest.Parse(data)
+	if err != nil || reservedID(m.ID) {
+		return false
+	}
+	target := s.versionDir(m.ID, m.Version)
+	if _, err := os.Lstat(target); !errors.Is(err, os.ErrNotExist) {
+		return false
+	}
+	return os.Rename(dir, target) == nil
 }

@@ -460,3 +460,24 @@ func TestSameVersion(t *testing.T) {
 	}
 	f.noLeftovers()
 }
+
+// TestReplaceInterrupted: a process killed during a Replace's commit, after moving the installed
+// version aside, leaves it under a staging name; the next transaction moves it back.
+func TestReplaceInterrupted(t *testing.T) {
+	f := newFixture(t)
+	f.install(a1, "kv")
+	target := filepath.Join(f.s.Dir, "dev.a.b", "1.0.0")
+	aside := filepath.Join(f.s.Dir, stagePrefix+"999999999-dev.a.b-1.0.0-123"+replacedSuffix) // no such process
+	if err := os.Rename(target, aside); err != nil {
+		t.Fatal(err)
+	}
+	f.install(x1)
+	in, err := f.s.Get("dev.a.b")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := os.ReadFile(in.ModulePath()); err != nil || string(got) != "module of dev.a.b@1.0.0" {
+		t.Fatalf("after the interrupted replace: %q %v", got, err)
+	}
+	f.noLeftovers()
+}

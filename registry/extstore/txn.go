@@ -261,7 +261,7 @@ func (t *Txn) Commit() error {
 			return err
 		}
 		if o.from == m.Version {
-			p := o.stage + ".replaced"
+			p := o.stage + replacedSuffix
 			if err := os.Rename(target, p); err != nil {
 				undo()
 				return fmt.Errorf("replacing %s@%s: %w", m.ID, m.Version, err)
