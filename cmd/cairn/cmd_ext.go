@@ -37,7 +37,7 @@ func init() {
 			"ext remove ID [--force]\tuninstall (refused while others depend on it, unless --force)",
 			"ext grant ID CAP...\tgrant requested capabilities",
 			"ext revoke ID CAP...\trevoke capabilities",
-			"ext run FILE.wasm FUNCTION\tcall any Extism plugin's export (--input, --input-file, --config k=v)",
+			"ext run FILE.wasm FUNCTION\tcall any Extism plugin's export (--input, --input-file, --config k=v; --stub-missing: stand-ins for host functions cairn does not provide)",
 		},
 		about: "Extensions add stages, loaders and sidecars to Cairn. They are installed per data directory " +
 			"($CAIRN_HOME/extensions) from a registry, a .cairnpkg file, a URL or a project folder, and run with only the " +
