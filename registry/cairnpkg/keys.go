@@ -127,3 +127,19 @@ func writeNew(path string, data []byte, perm os.FileMode) error {
 	}
 	return nil
 }
+
+// Fingerprint is the full BLAKE3-256 of the 32-byte public key in hex, grouped by 4 characters
+// for reading aloud: what a user compares when a key id alone is not enough (a key id is its
+// first 16 characters).
+func Fingerprint(pub ed25519.PublicKey) string {
+	sum := blake3.Sum256(pub)
+	h := hex.EncodeToString(sum[:])
+	var b []byte
+	for i := 0; i < len(h); i += 4 {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, h[i:i+4]...)
+	}
+	return string(b)
+}

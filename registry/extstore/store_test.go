@@ -234,16 +234,19 @@ func TestUpdateDiff(t *testing.T) {
 
 func TestUpdateKeyChanged(t *testing.T) {
 	f := newFixture(t)
-	f.install(a1)
+	f.install(a1, "kv")
 	_, other, _ := cairnpkg.GenerateKey()
 	v, _ := build(t, ext{id: "dev.a.b", version: "1.1.0", caps: a1.caps, exports: a1.exports}, other, f.trust) // unknown key, allowed
 	if _, err := f.s.Update(v, nil); !errors.Is(err, ErrKeyChanged) {
 		t.Fatalf("update signed by an unknown other key: %v", err)
 	}
-	f.trust.Trust(other.Public().(ed25519.PublicKey))
-	v, _ = build(t, ext{id: "dev.a.b", version: "1.1.0", caps: a1.caps, exports: a1.exports}, other, f.trust)
-	if _, err := f.s.Update(v, nil); err != nil {
-		t.Fatalf("update signed by a trusted other key: %v", err)
+	// Accepted explicitly: the id is bound to the new key, the grants start again from nothing.
+	c, err := f.s.Begin().UpdateWith(v, nil, UpdateOptions{AcceptNewKey: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.KeyChanged || c.OldKey.ID != f.v(a1).KeyID || c.NewKey.ID != v.KeyID || c.OldKey.Fingerprint == "" || c.NewKey.Fingerprint == c.OldKey.Fingerprint || len(c.Grants) != 0 {
+		t.Fatalf("change with a new key: %+v", c)
 	}
 }
 

@@ -78,15 +78,17 @@ func (t *Txn) Install(v *cairnpkg.Verified, grants []string) (*Change, error) {
 
 // Update stages an update to v (see Store.Update).
 func (t *Txn) Update(v *cairnpkg.Verified, newGrants []string) (*Change, error) {
-	return t.update(v, newGrants, false)
+	return t.UpdateWith(v, newGrants, UpdateOptions{})
 }
 
 // Replace stages an update to v that may have the installed version (see Store.Replace).
 func (t *Txn) Replace(v *cairnpkg.Verified, newGrants []string) (*Change, error) {
-	return t.update(v, newGrants, true)
+	return t.UpdateWith(v, newGrants, UpdateOptions{Replace: true})
 }
 
-func (t *Txn) update(v *cairnpkg.Verified, newGrants []string, replace bool) (*Change, error) {
+// UpdateWith stages an update to v with the consents in opts: a same-version replace, a
+// downgrade, a new publisher key (which resets the grants to newGrants).
+func (t *Txn) UpdateWith(v *cairnpkg.Verified, newGrants []string, opts UpdateOptions) (*Change, error) {
 	m := v.Manifest
 	if t.done {
 		return nil, errors.New("extstore: transaction already finished")
@@ -98,7 +100,7 @@ func (t *Txn) update(v *cairnpkg.Verified, newGrants []string, replace bool) (*C
 	st, err := t.s.load()
 	var c *Change
 	if err == nil {
-		c, err = t.s.diff(st, v, newGrants, replace)
+		c, err = t.s.diff(st, v, newGrants, opts)
 	}
 	t.s.mu.Unlock()
 	if err != nil {
