@@ -104,7 +104,43 @@ func (c *Client) String() string {
 	return c.dir
 }
 
-// Index fetches and validates the registry's index (at most c.MaxIndexSize bytes).
+// Source names the registry for Pins: the URL of its index.json, or the absolute path of its
+// folder.
+func (c *Client) Source() string {
+	if c.index != nil {
+		return c.index.String()
+	}
+	if abs, err := filepath.Abs(c.dir); err == nil {
+		return abs
+	}
+	return c.dir
+}
+
+// Local reports whether the registry is a folder on this machine.
+func (c *Client) Local() bool { return c.index == nil }
+
+// CheckedIndex fetches the index like Index, applies the trust policy (pins.Check, with
+// pol.Local set from the client) and saves the pins. Use it, not Index, before installing.
+func (c *Client) CheckedIndex(ctx context.Context, pins *Pins, pol Policy) (*Index, *Verdict, error) {
+	idx, err := c.Index(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	pol.Local = c.Local()
+	v, err := pins.Check(c.Source(), idx, pol)
+	if err != nil {
+		return nil, nil, err
+	}
+	if v.Pin != nil {
+		if err := pins.Save(); err != nil {
+			return nil, nil, err
+		}
+	}
+	return idx, v, nil
+}
+
+// Index fetches and validates the registry's index (at most c.MaxIndexSize bytes), checking
+// its signature if it has one; it does not apply the trust policy (see CheckedIndex).
 func (c *Client) Index(ctx context.Context) (*Index, error) {
 	limit := c.MaxIndexSize
 	if limit <= 0 {

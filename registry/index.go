@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/Masterminds/semver/v3"
 
@@ -37,9 +38,24 @@ var (
 
 // Index is a registry's index.json.
 type Index struct {
-	Format     int                   `json:"format"`
+	Format int `json:"format"`
+	// Version counts the registry's indexes: each one published has a higher version than the
+	// last. Required (≥ 1) in a signed index, where clients refuse a version lower than one
+	// they have seen (rollback).
+	Version int64 `json:"version,omitempty"`
+	// Expires is when the index stops being valid. Required in a signed index, which clients
+	// refuse after it (freeze: an attacker replaying an old index forever).
+	Expires    time.Time             `json:"expires,omitzero"`
 	Extensions map[string]*Extension `json:"extensions"`
+	// Signature is the registry key's signature (SignIndex); nil for an unsigned index.
+	Signature *IndexSignature `json:"signature,omitempty"`
+
+	digest string // BLAKE3 of the canonical form (what a signature covers)
 }
+
+// Digest is the hex BLAKE3-256 of the index's canonical form (what a signature covers): two
+// indexes with the same Version and different digests are a fork.
+func (idx *Index) Digest() string { return idx.digest }
 
 // Extension lists the published versions of one extension, newest first.
 type Extension struct {
@@ -82,11 +98,28 @@ var (
 
 // ParseIndex decodes and validates an index, and sorts each extension's versions newest first.
 // Unknown fields are ignored (later minor revisions of format 1 may add some).
+//
+// An index with a "signature" member must verify (ErrBadIndexSignature), and is decoded from
+// the bytes the signature covers. ParseIndex does not decide whether the key is the registry's
+// or whether the index is fresh: that is Pins.Check.
 func ParseIndex(data []byte) (*Index, error) {
+	body, sig, err := verifyIndex(data)
+	if err != nil {
+		return nil, err
+	}
 	var idx Index
-	if err := json.Unmarshal(data, &idx); err != nil {
+	if err := json.Unmarshal(body, &idx); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrInvalidIndex, err)
 	}
+	idx.Signature = sig
+	if sig == nil {
+		c, err := canonicalIndex(data)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInvalidIndex, err)
+		}
+		body = c
+	}
+	idx.digest = digest(body)
 	if err := idx.Validate(); err != nil {
 		return nil, err
 	}
@@ -100,6 +133,17 @@ func (idx *Index) Validate() error {
 	}
 	var errs []string
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Sprintf(format, args...)) }
+	if idx.Version < 0 {
+		bad("version %d: want ≥ 1", idx.Version)
+	}
+	if idx.Signature != nil {
+		if idx.Version < 1 {
+			bad("a signed index needs a version ≥ 1")
+		}
+		if idx.Expires.IsZero() {
+			bad("a signed index needs an expiry (expires)")
+		}
+	}
 	for _, id := range idx.IDs() {
 		ext := idx.Extensions[id]
 		if !idRE.MatchString(id) {

@@ -99,18 +99,22 @@ func TestBuildIndex(t *testing.T) {
 		t.Fatalf("Lookup(absent) = %v", err)
 	}
 
-	// The written file is the same index, and rebuilding is byte-for-byte stable.
+	// The written file is the same index, and rebuilding at the same version is byte-for-byte
+	// stable; a plain rebuild counts one version up.
 	first, _ := os.ReadFile(filepath.Join(dir, IndexFile))
 	back, err := ReadIndexFile(filepath.Join(dir, IndexFile))
-	if err != nil || len(back.Releases("dev.a.b")) != 3 {
-		t.Fatalf("ReadIndexFile: %v", err)
+	if err != nil || len(back.Releases("dev.a.b")) != 3 || back.Version != 1 {
+		t.Fatalf("ReadIndexFile: %v (version %d)", err, back.Version)
 	}
-	if _, err := BuildIndex(dir); err != nil {
+	if _, err := BuildIndexWith(dir, BuildOptions{Version: 1}); err != nil {
 		t.Fatal(err)
 	}
 	second, _ := os.ReadFile(filepath.Join(dir, IndexFile))
 	if !bytes.Equal(first, second) {
 		t.Fatal("rebuilding the index changed it")
+	}
+	if again, err := BuildIndex(dir); err != nil || again.Version != 2 {
+		t.Fatalf("a rebuild: version %d, %v; want 2", again.Version, err)
 	}
 	if !bytes.Contains(first, []byte(`"format": 1`)) {
 		t.Fatalf("index has no format version:\n%s", first)
