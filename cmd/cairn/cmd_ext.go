@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/Masterminds/semver/v3"
 	"golang.org/x/term"
 
 	"github.com/cairnfs/cairn/host/abi"
@@ -32,8 +34,8 @@ func init() {
 			"ext build [DIR]\tcompile the extension (wasm: GOOS=wasip1) and pack a signed .cairnpkg in DIR/dist",
 			"ext test [DIR]\trun the extension's tests (its conformance suite)",
 			"ext install SRC [--force]\tSRC: NAME[@VERSION] (from --registry), FILE.cairnpkg, URL, or a project DIR (--force: replace an installed package of the same version)",
-			"ext update ID\tinstall the newest release from --registry, showing the capability diff",
-			"ext list\tinstalled extensions and their grants",
+			"ext update ID\tinstall the newest release from --registry, showing the capability diff (never older than what is installed unless --allow-downgrade)",
+			"ext list\tinstalled extensions, their grants, and which run native code",
 			"ext remove ID [--force]\tuninstall (refused while others depend on it, unless --force)",
 			"ext grant ID CAP...\tgrant requested capabilities",
 			"ext revoke ID CAP...\trevoke capabilities",
@@ -41,16 +43,20 @@ func init() {
 		},
 		about: "Extensions add stages, loaders and sidecars to Cairn. They are installed per data directory " +
 			"($CAIRN_HOME/extensions) from a registry, a .cairnpkg file, a URL or a project folder, and run with only the " +
-			"capabilities you grant them.",
+			"capabilities you grant them. An extension id is bound to the publisher key that first installed it: an update " +
+			"signed by another key needs --accept-new-key (which shows both keys and resets the grants). A native " +
+			"(kind \"process\") extension runs outside the WASM sandbox and needs --allow-native. A registry's index key " +
+			"is pinned on first use; an older, expired or re-keyed index is refused.",
 		examples: []string{"cairn ext new hello && cairn ext build hello", "cairn ext install ./hello --yes", "cairn ext list --json"}})
 }
 
 // extEnv is the per-data-directory extension state: installed extensions, trusted publisher
 // keys, and this user's own publisher key.
 type extEnv struct {
-	store   *extstore.Store
-	keyring *cairnpkg.Keyring
-	keyPath string
+	store    *extstore.Store
+	keyring  *cairnpkg.Keyring
+	keyPath  string
+	pinsPath string // registries' pinned index keys and newest versions seen
 }
 
 func (a *app) extEnv() (*extEnv, error) {
@@ -62,7 +68,8 @@ func (a *app) extEnv() (*extEnv, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &extEnv{store: &extstore.Store{Dir: dir}, keyring: kr, keyPath: filepath.Join(a.home.Dir, "keys", "publisher.key")}, nil
+	return &extEnv{store: &extstore.Store{Dir: dir}, keyring: kr, keyPath: filepath.Join(a.home.Dir, "keys", "publisher.key"),
+		pinsPath: registryPinsPath(a)}, nil
 }
 
 // publisherKey loads this user's signing key, creating it (and trusting it) on first use.
@@ -105,6 +112,11 @@ type extFlags struct {
 	config   []string
 	trustNew bool
 	stubs    bool
+	// explicit consents (see extstore.UpdateOptions and the registry trust model)
+	allowDowngrade bool
+	acceptNewKey   bool
+	allowNative    bool
+	allowUnsigned  bool
 }
 
 func runExt(ctx context.Context, a *app, args []string) error {
@@ -119,6 +131,10 @@ func runExt(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&f.inFile, "input-file", "", "run: read the input from a file")
 	fs.BoolVar(&f.trustNew, "trust", false, "install: trust the package's publisher key if it is unknown")
 	fs.BoolVar(&f.stubs, "stub-missing", false, "run: define the host functions the plugin imports and cairn does not provide as stubs that fail only when called")
+	fs.BoolVar(&f.allowDowngrade, "allow-downgrade", false, "update: accept a release older than the installed one")
+	fs.BoolVar(&f.acceptNewKey, "accept-new-key", false, "install/update: accept a package signed by another key than the one that installed the extension (its grants are reset)")
+	fs.BoolVar(&f.allowNative, "allow-native", false, "install/update: accept a native (process) extension, which runs outside the WASM sandbox with your user's rights")
+	fs.BoolVar(&f.allowUnsigned, "allow-unsigned-index", false, "install/update: accept a remote registry whose index is not signed")
 	fs.Func("config", "run: a config key=value for the plugin (repeatable)", func(v string) error { f.config = append(f.config, v); return nil })
 	pos, err := parse(fs, args)
 	if err != nil {
@@ -209,14 +225,19 @@ func runExt(ctx context.Context, a *app, args []string) error {
 			return err
 		}
 		for _, x := range list {
+			native := x.Manifest.Kind == manifest.KindProcess
 			if f.json {
-				if err := a.jsonLine(map[string]any{"id": x.ID, "version": x.Version, "kind": x.Manifest.Kind, "key_id": x.KeyID,
+				if err := a.jsonLine(map[string]any{"id": x.ID, "version": x.Version, "kind": x.Manifest.Kind, "native": native, "key_id": x.KeyID,
 					"requested": requestedCaps(x.Manifest), "granted": x.Grants, "path": x.Path}); err != nil {
 					return err
 				}
 				continue
 			}
-			fmt.Fprintf(a.stdout, "%-32s %-10s %-8s granted: %s\n", x.ID, x.Version, x.Manifest.Kind, orDash(strings.Join(x.Grants, ", ")))
+			note := ""
+			if native {
+				note = "  NATIVE: runs outside the WASM sandbox"
+			}
+			fmt.Fprintf(a.stdout, "%-32s %-10s %-8s granted: %s%s\n", x.ID, x.Version, x.Manifest.Kind, orDash(strings.Join(x.Grants, ", ")), note)
 		}
 		if len(list) == 0 && !f.json {
 			fmt.Fprintln(a.stderr, "no extensions installed")
@@ -351,7 +372,7 @@ func extInstall(ctx context.Context, a *app, env *extEnv, src string, f extFlags
 			}
 			path = p
 		}
-		v, err := open(path, f.trustNew)
+		v, err := open(path, f.trustNew || installedID(env, path))
 		if err != nil {
 			if errors.Is(err, cairnpkg.ErrUntrustedKey) {
 				return fmt.Errorf("%w (pass --trust to trust this publisher)", err)
@@ -367,7 +388,7 @@ func extInstall(ctx context.Context, a *app, env *extEnv, src string, f extFlags
 		if err != nil {
 			return err
 		}
-		idx, err := client.Index(ctx)
+		idx, err := checkedIndex(ctx, a, env, client, f)
 		if err != nil {
 			return err
 		}
@@ -376,6 +397,7 @@ func extInstall(ctx context.Context, a *app, env *extEnv, src string, f extFlags
 		if err != nil {
 			return err
 		}
+		before := maps.Clone(installed)
 		if update {
 			if _, ok := installed[id]; !ok {
 				return fmt.Errorf("%s is not installed", id)
@@ -386,13 +408,19 @@ func extInstall(ctx context.Context, a *app, env *extEnv, src string, f extFlags
 		if err != nil {
 			return err
 		}
+		if err := checkDowngrades(idx, plan.Changes(), before, f.allowDowngrade); err != nil {
+			return err
+		}
 		for _, step := range plan.Changes() {
 			dl, err := client.Fetch(ctx, step.ID, step.Release)
 			if err != nil {
 				return err
 			}
 			cleanup = append(cleanup, dl.Close)
-			v, err := cairnpkg.Verify(dl.Package, env.keyring, cairnpkg.VerifyOptions{HostABI: abi.Version, AllowUnknownKey: f.trustNew})
+			// An installed id is bound to its key by the install store (a new key needs
+			// --accept-new-key there); a new id needs its key trusted, or --trust.
+			_, isInstalled := before[step.ID]
+			v, err := cairnpkg.Verify(dl.Package, env.keyring, cairnpkg.VerifyOptions{HostABI: abi.Version, AllowUnknownKey: f.trustNew || isInstalled})
 			if err != nil {
 				if errors.Is(err, cairnpkg.ErrUntrustedKey) {
 					return fmt.Errorf("%w (pass --trust to trust this publisher)", err)
@@ -411,28 +439,41 @@ func extInstall(ctx context.Context, a *app, env *extEnv, src string, f extFlags
 	for _, v := range verified {
 		m := v.Manifest
 		prev, _ := env.store.Get(m.ID)
-		replace := false
+		uopts := extstore.UpdateOptions{AllowDowngrade: f.allowDowngrade, AcceptNewKey: f.acceptNewKey}
 		if prev != nil {
-			ch, err := env.store.Diff(v)
+			ch, err := env.store.DiffWith(v, uopts)
 			if errors.Is(err, extstore.ErrAlreadyInstalled) && !f.force {
 				fmt.Fprintf(a.stdout, "%s %s is already installed (the same package)\n", m.ID, m.Version)
 				same[m.ID] = true
 				continue
 			}
 			if (errors.Is(err, extstore.ErrSameVersionDiffers) || errors.Is(err, extstore.ErrAlreadyInstalled)) && f.force {
-				replace = true
-				ch, err = env.store.DiffReplace(v)
+				uopts.Replace = true
+				ch, err = env.store.DiffWith(v, uopts)
 			} else if errors.Is(err, extstore.ErrSameVersionDiffers) {
 				err = fmt.Errorf("%w\nbump the version in %s to install it as an update, or pass --force to replace the installed %s", err, manifest.FileName, m.Version)
+			}
+			switch {
+			case errors.Is(err, extstore.ErrKeyChanged):
+				err = fmt.Errorf("%w\nif you trust the new publisher with %s, pass --accept-new-key (its grants are reset: you grant them again)", err, m.ID)
+			case errors.Is(err, extstore.ErrDowngrade):
+				err = fmt.Errorf("%w (--allow-downgrade)", err)
 			}
 			if err != nil {
 				txn.Abort()
 				return err
 			}
-			if replace {
+			switch {
+			case uopts.Replace:
 				fmt.Fprintf(a.stdout, "replace %s %s (--force: same version, different package)\n", m.ID, m.Version)
-			} else {
+			case ch.Downgrade:
+				fmt.Fprintf(a.stdout, "downgrade %s %s → %s (--allow-downgrade)\n", m.ID, prev.Version, m.Version)
+			default:
 				fmt.Fprintf(a.stdout, "update %s %s → %s\n", m.ID, prev.Version, m.Version)
+			}
+			if ch.KeyChanged {
+				fmt.Fprintf(a.stdout, "  PUBLISHER KEY CHANGED (--accept-new-key):\n    old key %s  fingerprint %s\n    new key %s  fingerprint %s\n  grants are reset: nothing granted to %s %s carries over\n",
+					ch.OldKey.ID, orDash(ch.OldKey.Fingerprint), ch.NewKey.ID, ch.NewKey.Fingerprint, m.ID, prev.Version)
 			}
 			printDiff(a.stdout, ch)
 		} else {
@@ -441,17 +482,21 @@ func extInstall(ctx context.Context, a *app, env *extEnv, src string, f extFlags
 				fmt.Fprintf(a.stdout, "  requests %-16s %s%s\n", c.Name, c.Description, scopeText(c.Scope))
 			}
 		}
+		if m.Kind == manifest.KindProcess {
+			fmt.Fprintf(a.stdout, "  %s\n", nativeWarning)
+			if !f.allowNative {
+				txn.Abort()
+				return fmt.Errorf("installing %s %s: %w: pass --allow-native to run its code with your rights", m.ID, m.Version, errNativeNeedsConsent)
+			}
+		}
 		grants, err := chooseGrants(a, f, v)
 		if err != nil {
 			txn.Abort()
 			return err
 		}
-		switch {
-		case replace:
-			_, err = txn.Replace(v, grants)
-		case prev != nil:
-			_, err = txn.Update(v, grants)
-		default:
+		if prev != nil {
+			_, err = txn.UpdateWith(v, grants, uopts)
+		} else {
 			_, err = txn.Install(v, grants)
 		}
 		if err != nil {
@@ -471,10 +516,15 @@ func extInstall(ctx context.Context, a *app, env *extEnv, src string, f extFlags
 			env.keyring.Save()
 		}
 		g, _ := env.store.Grants(v.Manifest.ID)
+		native := v.Manifest.Kind == manifest.KindProcess
 		if f.json {
-			a.jsonLine(map[string]any{"id": v.Manifest.ID, "version": v.Manifest.Version, "granted": g})
+			a.jsonLine(map[string]any{"id": v.Manifest.ID, "version": v.Manifest.Version, "granted": g, "native": native})
 		} else {
-			fmt.Fprintf(a.stdout, "installed %s %s; granted: %s\n", v.Manifest.ID, v.Manifest.Version, orDash(strings.Join(g, ", ")))
+			note := ""
+			if native {
+				note = "; native code (--allow-native)"
+			}
+			fmt.Fprintf(a.stdout, "installed %s %s; granted: %s%s\n", v.Manifest.ID, v.Manifest.Version, orDash(strings.Join(g, ", ")), note)
 		}
 	}
 	return nil
@@ -571,4 +621,71 @@ func downloadPackage(ctx context.Context, url string) (string, error) {
 		return "", fmt.Errorf("downloading %s: %w", url, err)
 	}
 	return f.Name(), nil
+}
+
+// nativeWarning is what the installer says about a native (kind "process") extension.
+const nativeWarning = "native code: runs outside the WASM sandbox, with your user's rights except where the OS sandbox restricts it"
+
+var errNativeNeedsConsent = errors.New("a native (process) extension needs explicit consent")
+
+// installedID reports whether the package file at path holds an extension that is installed
+// (its key is then checked against the one bound to the id by the install store).
+func installedID(env *extEnv, path string) bool {
+	pkg, fh, err := cairnpkg.OpenFile(path)
+	if err != nil {
+		return false
+	}
+	defer fh.Close()
+	_, err = env.store.Get(pkg.Manifest.ID)
+	return err == nil
+}
+
+// checkedIndex fetches the registry's index and applies the trust policy (registry.Pins):
+// the registry's key pinned on first use, no older, expired or re-keyed index; an unsigned one
+// only from a local folder (with a warning) or with --allow-unsigned-index.
+func checkedIndex(ctx context.Context, a *app, env *extEnv, client *registry.Client, f extFlags) (*registry.Index, error) {
+	pins, err := registry.LoadPins(env.pinsPath)
+	if err != nil {
+		return nil, err
+	}
+	idx, v, err := client.CheckedIndex(ctx, pins, registry.Policy{AllowUnsigned: f.allowUnsigned})
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case v.Unsigned:
+		fmt.Fprintf(a.stderr, "warning: the index of %s is not signed: nothing protects it from being changed, rolled back or frozen (fine for a development folder)\n", client)
+	case v.FirstUse:
+		fmt.Fprintf(a.stderr, "registry %s: trusting its index key %s on first use (fingerprint %s); a different key will be refused\n",
+			client, v.Pin.KeyID, cairnpkg.Fingerprint(v.Pin.PublicKey))
+	}
+	return idx, nil
+}
+
+// checkDowngrades refuses a plan that would install an older version of an installed extension
+// (a registry that dropped its newest release must not roll it back) unless allowed.
+func checkDowngrades(idx *registry.Index, steps []resolve.Step, installed map[string]string, allow bool) error {
+	if allow {
+		return nil
+	}
+	for _, st := range steps {
+		have, ok := installed[st.ID]
+		if !ok {
+			continue
+		}
+		hv, err1 := semver.NewVersion(have)
+		nv, err2 := semver.NewVersion(st.Version)
+		if err1 != nil || err2 != nil || !nv.LessThan(hv) {
+			continue
+		}
+		if _, err := idx.Lookup(st.ID, have); err != nil {
+			newest := "nothing"
+			if rs := idx.Releases(st.ID); len(rs) > 0 {
+				newest = rs[0].Version
+			}
+			return fmt.Errorf("updating %s: the registry no longer lists %s; the newest it offers is %s, older than what is installed: refusing to downgrade (--allow-downgrade)", st.ID, have, newest)
+		}
+		return fmt.Errorf("updating %s: the newest release that fits is %s, older than the installed %s: refusing to downgrade (--allow-downgrade)", st.ID, st.Version, have)
+	}
+	return nil
 }
