@@ -512,8 +512,12 @@ func extInstall(ctx context.Context, a *app, env *extEnv, src string, f extFlags
 			continue
 		}
 		if !v.KeyTrusted && f.trustNew {
-			env.keyring.Add(v.Signature.PublicKey, "trusted at install of "+v.Manifest.ID)
-			env.keyring.Save()
+			if err := env.keyring.Add(v.Signature.PublicKey, "trusted at install of "+v.Manifest.ID); err != nil {
+				return err
+			}
+			if err := env.keyring.Save(); err != nil {
+				return fmt.Errorf("installed %s, but trusting its key: %w", v.Manifest.ID, err)
+			}
 		}
 		g, _ := env.store.Grants(v.Manifest.ID)
 		native := v.Manifest.Kind == manifest.KindProcess

@@ -40,6 +40,16 @@ func genKey(t *testing.T) ed25519.PrivateKey {
 	return k
 }
 
+// userHome is a fresh data directory with its keys folder (before this fix `--trust` did not
+// save the keyring without one, which would hide the attacks below from the old code).
+func userHome(t *testing.T) string {
+	h := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(h, "keys"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 type listed struct {
 	ID, Version, KeyID string
 	Granted            []string
@@ -69,25 +79,29 @@ func TestHostileExtTrust(t *testing.T) {
 	// Item 4: a registry that dropped 2.0.0 got `ext update` to install 1.0.0 ("update 2.0.0 →
 	// 1.0.0", rc 0). And a replayed older index is refused outright.
 	t.Run("update-rollback", func(t *testing.T) {
-		pub, user, reg := t.TempDir(), t.TempDir(), t.TempDir()
+		pub, user, reg := t.TempDir(), userHome(t), t.TempDir()
 		key := genKey(t)
 		packExt(t, reg, key, "dev.t.roll", "1.0.0", "wasm")
 		v2 := packExt(t, reg, key, "dev.t.roll", "2.0.0", "wasm")
 		must(t, pub, "registry", "index", reg)
-		r := cairn(t, user, "ext", "install", "dev.t.roll", "--registry", reg, "--trust", "--yes")
-		if r.code != 0 || !strings.Contains(r.stdout, "installed dev.t.roll 2.0.0") || !strings.Contains(r.stderr, "trusting its index key") {
-			t.Fatalf("install: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+		first := cairn(t, user, "ext", "install", "dev.t.roll", "--registry", reg, "--trust", "--yes")
+		if first.code != 0 || !strings.Contains(first.stdout, "installed dev.t.roll 2.0.0") {
+			t.Fatalf("install: exit %d\n%s\n%s", first.code, first.stdout, first.stderr)
 		}
 		signedV1, _ := os.ReadFile(filepath.Join(reg, "index.json"))
 		os.Remove(v2)
 		must(t, pub, "registry", "index", reg) // a signed, newer index without 2.0.0
-		r = cairn(t, user, "ext", "update", "dev.t.roll", "--registry", reg)
+		r := cairn(t, user, "ext", "update", "dev.t.roll", "--registry", reg)
 		want := "the registry no longer lists 2.0.0; the newest it offers is 1.0.0, older than what is installed: refusing to downgrade (--allow-downgrade)"
 		if r.code == 0 || !strings.Contains(r.stderr, want) || strings.Contains(r.stdout, "→ 1.0.0") {
 			t.Fatalf("update to an older release: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 		}
 		if got := listExt(t, user)["dev.t.roll"]; got.Version != "2.0.0" {
 			t.Fatalf("installed after the refusal: %+v", got)
+		}
+		// The registry's key was pinned at the first install, and shown.
+		if !strings.Contains(first.stderr, "trusting its index key") {
+			t.Fatalf("first use of a signed registry does not show its key:\n%s", first.stderr)
 		}
 		// The index the user saw before (version 1) is now a rollback.
 		writeFile(t, filepath.Join(reg, "index.json"), signedV1)
@@ -105,7 +119,7 @@ func TestHostileExtTrust(t *testing.T) {
 	// version of the first one's id: refused; accepted only with --accept-new-key, which shows
 	// both keys and resets the grants.
 	t.Run("update-key-change", func(t *testing.T) {
-		pub, user, reg := t.TempDir(), t.TempDir(), t.TempDir()
+		pub, user, reg := t.TempDir(), userHome(t), t.TempDir()
 		alice, mallory := genKey(t), genKey(t)
 		packExt(t, reg, alice, "dev.t.alice", "1.0.0", "wasm")
 		packExt(t, reg, mallory, "dev.t.mallory", "1.0.0", "wasm")
@@ -135,7 +149,7 @@ func TestHostileExtTrust(t *testing.T) {
 	})
 	// Item 6: a kind = "process" package installed with "granted: -" and no warning.
 	t.Run("native-needs-consent", func(t *testing.T) {
-		user, reg := t.TempDir(), t.TempDir()
+		user, reg := userHome(t), t.TempDir()
 		key := genKey(t)
 		pkg := packExt(t, reg, key, "dev.t.native", "1.0.0", "process")
 		r := cairn(t, user, "ext", "install", pkg, "--trust", "--yes")
@@ -168,4 +182,19 @@ func TestHostileExtTrust(t *testing.T) {
 			t.Fatalf("after a consented native update: %+v", got)
 		}
 	})
+}
+
+// TestInstallTrustSavesKeyring: `--trust` saves the publisher's key even in a data directory
+// without a keys folder yet (it used to fail silently, so the next update found the key
+// unknown).
+func TestInstallTrustSavesKeyring(t *testing.T) {
+	user, reg := t.TempDir(), t.TempDir()
+	key := genKey(t)
+	packExt(t, reg, key, "dev.t.kr", "1.0.0", "wasm")
+	must(t, user, "registry", "index", reg, "--unsigned")
+	must(t, user, "ext", "install", "dev.t.kr", "--registry", reg, "--trust")
+	b, err := os.ReadFile(filepath.Join(user, "keys", "trusted.json"))
+	if err != nil || !strings.Contains(string(b), cairnpkg.KeyID(key.Public().(ed25519.PublicKey))) {
+		t.Fatalf("keyring after --trust: %v\n%s", err, b)
+	}
 }

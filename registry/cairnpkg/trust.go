@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -136,7 +137,13 @@ func (k *Keyring) Save() error {
 	if err != nil {
 		return fmt.Errorf("saving keyring: %w", err)
 	}
-	return atomicfile.Write(k.Path, append(data, '\n'), 0o644)
+	if err := os.MkdirAll(filepath.Dir(k.Path), 0o700); err != nil {
+		return fmt.Errorf("saving keyring: %w", err)
+	}
+	if err := atomicfile.Write(k.Path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("saving keyring: %w", err)
+	}
+	return nil
 }
 
 // Interface guards
