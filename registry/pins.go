@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/cairnfs/cairn/internal/atomicfile"
@@ -121,6 +122,26 @@ func (p *Pins) Save() error {
 		return fmt.Errorf("saving registry pins: %w", err)
 	}
 	return atomicfile.Write(p.Path, append(data, '\n'), 0o644)
+}
+
+// Pin pins pub as source's index key before first use (a key the user got from the registry
+// out of band), so that even the first index must be signed by it. Pinning the key already
+// pinned is a no-op; another key is ErrRegistryKeyChanged (Forget first).
+func (p *Pins) Pin(source string, pub ed25519.PublicKey) error {
+	if len(pub) != ed25519.PublicKeySize {
+		return fmt.Errorf("pinning the index key of %s: %d bytes, want %d", source, len(pub), ed25519.PublicKeySize)
+	}
+	if p.Registries == nil {
+		p.Registries = map[string]*Pin{}
+	}
+	if old := p.Registries[source]; old != nil {
+		if bytes.Equal(old.PublicKey, pub) {
+			return nil
+		}
+		return fmt.Errorf("pinning the index key of %s: %w: key %s is pinned already (forget it first)", source, ErrRegistryKeyChanged, old.KeyID)
+	}
+	p.Registries[source] = &Pin{KeyID: cairnpkg.KeyID(pub), PublicKey: slices.Clone(pub), FirstSeen: time.Now().UTC().Truncate(time.Second)}
+	return nil
 }
 
 // Forget drops the pin of source and reports whether there was one: the next index from it is

@@ -162,6 +162,9 @@ func TestPinsCheck(t *testing.T) {
 		{name: "unsigned remote", idx: unsigned, pol: Policy{Now: t0}, want: ErrUnsignedIndex},
 		{name: "unsigned remote allowed", idx: unsigned, pol: Policy{Now: t0, AllowUnsigned: true}},
 		{name: "unsigned local folder", idx: unsigned, pol: Policy{Now: t0, Local: true}},
+		{name: "pinned ahead, signed by that key", before: func(p *Pins) { p.Pin(src, k1.Public().(ed25519.PublicKey)) }, idx: v3, pol: Policy{Now: t0}},
+		{name: "pinned ahead, signed by another key", before: func(p *Pins) { p.Pin(src, k2.Public().(ed25519.PublicKey)) }, idx: v3, pol: Policy{Now: t0}, want: ErrRegistryKeyChanged},
+		{name: "pinned ahead, unsigned", before: func(p *Pins) { p.Pin(src, k1.Public().(ed25519.PublicKey)) }, idx: unsigned, pol: Policy{Now: t0, Local: true}, want: ErrUnsignedIndex},
 		{name: "unsigned after signed", before: seen5, idx: unsigned, pol: Policy{Now: t0, Local: true, AllowUnsigned: true}, want: ErrUnsignedIndex},
 	} {
 		t.Run(c.name, func(t *testing.T) {

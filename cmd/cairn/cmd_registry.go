@@ -21,6 +21,7 @@ func init() {
 			"registry index DIR [--key FILE | --unsigned] [--expires DURATION]\t(re)build DIR/index.json, signed with the registry key, at the next version",
 			"registry sign DIR [--key FILE] [--expires DURATION]\tre-sign DIR/index.json as it is, at the next version (before it expires)",
 			"registry serve DIR [--addr HOST:PORT]\tserve DIR read-only over HTTP until interrupted (builds index.json first only if there is none)",
+			"registry trust SOURCE KEY.pub\tpin a registry's index key before first use (else it is trusted on first use, and shown)",
 			"registry forget SOURCE\tforget the index key and version pinned for a registry (after it rotated its key)",
 		},
 		about: "A registry is a folder of .cairnpkg files plus index.json; `cairn ext install --registry` installs from it. " +
@@ -45,8 +46,11 @@ func runRegistry(ctx context.Context, a *app, args []string) error {
 	if err != nil {
 		return err
 	}
+	if len(pos) == 3 && pos[0] == "trust" {
+		return registryTrust(a, pos[1], pos[2])
+	}
 	if len(pos) != 2 {
-		return usagef("usage: cairn registry index DIR | sign DIR | serve DIR | forget SOURCE")
+		return usagef("usage: cairn registry index DIR | sign DIR | serve DIR | trust SOURCE KEY.pub | forget SOURCE")
 	}
 	if pos[0] == "forget" {
 		return registryForget(a, pos[1])
@@ -93,7 +97,7 @@ func runRegistry(ctx context.Context, a *app, args []string) error {
 			return fmt.Errorf("serving %s: %w", dir, err)
 		}
 	default:
-		return usagef("usage: cairn registry index DIR | sign DIR | serve DIR | forget SOURCE")
+		return usagef("usage: cairn registry index DIR | sign DIR | serve DIR | trust SOURCE KEY.pub | forget SOURCE")
 	}
 	n := 0
 	for _, id := range idx.IDs() {
@@ -191,5 +195,30 @@ func registryForget(a *app, source string) error {
 		return err
 	}
 	fmt.Fprintf(a.stdout, "forgot the pinned index key of %s: the next index it serves is trusted on first use\n", c.Source())
+	return nil
+}
+
+// registryTrust pins the registry key in keyFile (PEM, as `registry index` writes beside the
+// key: registry.key.pub) for source.
+func registryTrust(a *app, source, keyFile string) error {
+	pub, err := cairnpkg.LoadPublicKey(keyFile)
+	if err != nil {
+		return err
+	}
+	pins, err := registry.LoadPins(registryPinsPath(a))
+	if err != nil {
+		return err
+	}
+	c, err := registry.NewClient(source)
+	if err != nil {
+		return err
+	}
+	if err := pins.Pin(c.Source(), pub); err != nil {
+		return err
+	}
+	if err := pins.Save(); err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "pinned index key %s (fingerprint %s) for %s\n", cairnpkg.KeyID(pub), cairnpkg.Fingerprint(pub), c.Source())
 	return nil
 }

@@ -103,16 +103,36 @@ func TestHostileExtTrust(t *testing.T) {
 		if !strings.Contains(first.stderr, "trusting its index key") {
 			t.Fatalf("first use of a signed registry does not show its key:\n%s", first.stderr)
 		}
-		// The index the user saw before (version 1) is now a rollback.
+		// The index the user saw before (version 1), replayed, is now a rollback.
+		signedV2, _ := os.ReadFile(filepath.Join(reg, "index.json"))
 		writeFile(t, filepath.Join(reg, "index.json"), signedV1)
 		if r := cairn(t, user, "ext", "update", "dev.t.roll", "--registry", reg); r.code == 0 || !strings.Contains(r.stderr, "rollback") {
 			t.Fatalf("a replayed older index: exit %d\n%s", r.code, r.stderr)
 		}
-		must(t, pub, "registry", "index", reg)
+		writeFile(t, filepath.Join(reg, "index.json"), signedV2) // the replay is over
+		must(t, pub, "registry", "sign", reg)                    // re-signed at the next version
 		// Explicit consent rolls back, and says it is a downgrade.
 		out := must(t, user, "ext", "update", "dev.t.roll", "--registry", reg, "--allow-downgrade")
 		if !strings.Contains(out, "downgrade dev.t.roll 2.0.0 → 1.0.0") {
 			t.Fatalf("allowed downgrade:\n%s", out)
+		}
+	})
+	// A registry re-keyed by someone else: refused when the key was pinned ahead, until forgotten.
+	t.Run("registry-key-pinned-ahead", func(t *testing.T) {
+		pub, user, reg := t.TempDir(), userHome(t), t.TempDir()
+		packExt(t, reg, genKey(t), "dev.t.pin", "1.0.0", "wasm")
+		must(t, pub, "registry", "index", reg) // creates pub's registry key and registry.key.pub
+		other := t.TempDir()
+		must(t, other, "registry", "index", reg) // now signed by someone else's key
+		must(t, user, "registry", "trust", reg, filepath.Join(pub, "keys", "registry.key.pub"))
+		r := cairn(t, user, "ext", "install", "dev.t.pin", "--registry", reg, "--trust")
+		if r.code == 0 || !strings.Contains(r.stderr, "index key changed") {
+			t.Fatalf("an index signed by another key than the pinned one: exit %d\n%s", r.code, r.stderr)
+		}
+		must(t, user, "registry", "forget", reg)
+		r = cairn(t, user, "ext", "install", "dev.t.pin", "--registry", reg, "--trust")
+		if r.code != 0 || !strings.Contains(r.stderr, "trusting its index key") {
+			t.Fatalf("after forget: exit %d\n%s", r.code, r.stderr)
 		}
 	})
 	// Item 5: a second publisher the user trusts (for its own extension) publishes a new
