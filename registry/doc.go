@@ -21,7 +21,8 @@
 //     carries a version (a counter the registry increases with each index) and an expiry.
 //     A client pins a registry's key on first use (shown, with its fingerprint) and records the
 //     newest version it has seen (Pins, in the data directory's keys/registries.json, keyed by
-//     the index URL or the folder's absolute path). It then refuses an index signed by another
+//     the index URL or the folder's absolute path); a user who got the key out of band pins it
+//     before first use instead (`cairn registry trust SOURCE KEY.pub`). It then refuses an index signed by another
 //     key (ErrRegistryKeyChanged; `cairn registry forget SOURCE` after a deliberate rotation),
 //     an index whose signature does not verify (ErrBadIndexSignature), an older version
 //     (ErrIndexRollback), the same version with other content (ErrIndexFork), an index past its
