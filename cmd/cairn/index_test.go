@@ -14,6 +14,8 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/zeebo/blake3"
+
+	"github.com/cairnfs/cairn/internal/testtool"
 )
 
 type lsEntry struct {
@@ -96,6 +98,9 @@ func makeTree(t testing.TB, dir string, n int, extra ...string) {
 	t.Helper()
 	script := filepath.Join(repoRoot(t), "..", "shared", "bench", "make-tree.sh")
 	if _, err := os.Stat(script); err != nil {
+		if testtool.InCI() {
+			t.Fatalf("make-tree.sh not found at %s (CI=true: CI clones ../shared beside the repo)", script)
+		}
 		t.Skipf("make-tree.sh not found at %s (CI clones ../shared beside the repo)", script)
 	}
 	args := append([]string{script, dir, strconv.Itoa(n)}, extra...)

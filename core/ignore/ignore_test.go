@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/cairnfs/cairn/internal/testtool"
 )
 
 // walk evaluates a real tree top-down the way the indexer does (ignored directories are not
@@ -98,9 +100,7 @@ var namePool = []string{"keep.log", "x.log", "build", "top.txt", "readme.md", "c
 	"lib.o", "lib.a", "nested", "leaf", "gen", "data1", "*star", "docs", "plain.txt"}
 
 func TestAgainstGit(t *testing.T) {
-	if _, err := exec.LookPath("git"); err != nil {
-		t.Skip("git not installed")
-	}
+	testtool.Need(t, "git", "git")
 	for seed := int64(1); seed <= 20; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) {
 			rng := rand.New(rand.NewSource(seed))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cairnfs/cairn/extensions/mediathumb/internal/fixture"
 	"github.com/cairnfs/cairn/host/process"
+	"github.com/cairnfs/cairn/internal/testtool"
 	"github.com/cairnfs/cairn/schemas/manifest"
 	"github.com/cairnfs/cairn/sdk/cairn"
 	"github.com/cairnfs/cairn/sdk/exttest"
@@ -106,12 +107,8 @@ func runBatch(t *testing.T, bin string, m *manifest.Manifest, env []string, conf
 // TestStage runs a batch of a video, a PDF, a too-large PDF (by config) and
 // a text file through the process, with the real tools when installed.
 func TestStage(t *testing.T) {
+	testtool.NeedAll(t, testtool.Tool{Name: "ffmpeg", Package: "ffmpeg"}, testtool.Tool{Name: "pdftoppm", Package: "poppler-utils"})
 	bin, m := build(t)
-	_, errFF := exec.LookPath("ffmpeg")
-	_, errPP := exec.LookPath("pdftoppm")
-	if errFF != nil || errPP != nil {
-		t.Skip("needs ffmpeg and pdftoppm (apt: ffmpeg, poppler-utils)")
-	}
 	dir := t.TempDir()
 	video, pdf := fixture.Video(t, dir), fixture.PDF(t, dir)
 	text := filepath.Join(dir, "notes.txt")

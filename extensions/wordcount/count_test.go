@@ -9,6 +9,8 @@ import (
 	"testing"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/cairnfs/cairn/internal/testtool"
 )
 
 func count(b []byte, chunk int) Counts {
@@ -52,9 +54,7 @@ func TestCounter(t *testing.T) {
 // TestCounterMatchesWC compares with wc(1) in a UTF-8 locale, on text whose
 // spaces are ASCII (wc and unicode.IsSpace disagree on some Unicode spaces).
 func TestCounterMatchesWC(t *testing.T) {
-	if _, err := exec.LookPath("wc"); err != nil {
-		t.Skip("wc not installed")
-	}
+	testtool.Need(t, "wc", "coreutils")
 	var big bytes.Buffer
 	for i := 0; big.Len() < 300<<10; i++ {
 		big.WriteString("Line " + strconv.Itoa(i) + ": héllo wörld ✓ 日本語\tand  more  \r\n")

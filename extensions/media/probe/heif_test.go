@@ -106,7 +106,7 @@ func TestHEIF(t *testing.T) {
 
 // TestHEIFExiftool checks the hand-made HEIF file against exiftool.
 func TestHEIFExiftool(t *testing.T) {
-	need(t, "exiftool")
+	needExiftool(t)
 	p := filepath.Join(t.TempDir(), "x.heic")
 	if err := os.WriteFile(p, heic(640, 480, 6), 0o644); err != nil {
 		t.Fatal(err)

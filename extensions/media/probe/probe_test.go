@@ -6,12 +6,12 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/cairnfs/cairn/extensions/media/probe"
+	"github.com/cairnfs/cairn/internal/testtool"
 )
 
 func probeBytes(name string, b []byte) (*probe.Info, error) {
@@ -95,15 +95,19 @@ func corpus(t testing.TB, withFFmpeg bool) map[string][]byte {
 		"a.mp3":    mp3(20),
 		"id3.mp3":  append([]byte("ID3\x04\x00\x00\x00\x00\x00\x0a"+strings.Repeat("\x00", 10)), mp3(5)...),
 	}
-	if _, err := exec.LookPath("ffmpeg"); err == nil && withFFmpeg {
-		for _, ac := range avCases {
-			if ac.encoder != "" && !hasEncoder(t, ac.encoder) {
-				continue
-			}
-			p := filepath.Join(dir, ac.name)
-			run(t, "ffmpeg", append(append([]string{"-v", "error", "-y"}, ac.args...), p)...)
-			c[ac.name] = read(p)
+	if !withFFmpeg {
+		return c
+	}
+	if _, ok := testtool.Optional(t, "ffmpeg", "ffmpeg"); !ok {
+		return c
+	}
+	for _, ac := range avCases {
+		if ac.encoder != "" && !optionalEncoder(t, ac.encoder) {
+			continue
 		}
+		p := filepath.Join(dir, ac.name)
+		run(t, "ffmpeg", append(append([]string{"-v", "error", "-y"}, ac.args...), p)...)
+		c[ac.name] = read(p)
 	}
 	return c
 }

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cairnfs/cairn/internal/testtool"
 )
 
 // benchText is about 256 KiB of prose in Markdown paragraphs.
@@ -64,14 +66,13 @@ func pdfOfText(text string) []byte {
 
 // pandocBench converts the benchmark text with pandoc, or skips.
 func pandocBench(b *testing.B, ext string) []byte {
-	if _, err := exec.LookPath("pandoc"); err != nil {
-		b.Skip("pandoc is not installed")
-	}
+	b.Helper()
+	pandoc := testtool.Need(b, "pandoc", "pandoc")
 	dir := b.TempDir()
 	src := filepath.Join(dir, "src.md")
 	os.WriteFile(src, []byte(benchText()), 0o644)
 	out := filepath.Join(dir, "doc."+ext)
-	if msg, err := exec.Command("pandoc", "-s", "-o", out, src).CombinedOutput(); err != nil {
+	if msg, err := exec.Command(pandoc, "-s", "-o", out, src).CombinedOutput(); err != nil {
 		b.Fatalf("pandoc: %v\n%s", err, msg)
 	}
 	data, err := os.ReadFile(out)

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/cairnfs/cairn/internal/testtool"
 )
 
 // sentences are in every document the tools make; extraction must return
@@ -30,13 +32,6 @@ func markdownSource() string {
 }
 
 func normalise(s string) string { return strings.Join(strings.Fields(s), " ") }
-
-func need(t *testing.T, tool string) {
-	t.Helper()
-	if _, err := exec.LookPath(tool); err != nil {
-		t.Skipf("%s is not installed (apt-get install %s): skipping the documents it makes", tool, map[string]string{"gs": "ghostscript"}[tool]+map[bool]string{true: tool}[tool != "gs"])
-	}
-}
 
 func run(t *testing.T, dir, name string, args ...string) {
 	t.Helper()
@@ -75,7 +70,7 @@ func checkSentences(t *testing.T, name string, res Result, want []string) {
 // TestPandocDocuments extracts documents pandoc writes from one Markdown
 // source, by MIME type and by extension alone.
 func TestPandocDocuments(t *testing.T) {
-	need(t, "pandoc")
+	testtool.Need(t, "pandoc", "pandoc")
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "src.md"), []byte(markdownSource()), 0o644); err != nil {
 		t.Fatal(err)
@@ -162,7 +157,7 @@ func psEscape(s string) string {
 // TestGhostscriptPDF extracts PDFs ghostscript writes, at several PDF
 // versions (1.5 and later may use object and cross-reference streams).
 func TestGhostscriptPDF(t *testing.T) {
-	need(t, "gs")
+	testtool.Need(t, "gs", "ghostscript")
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "in.ps"), []byte(psProgram()), 0o644); err != nil {
 		t.Fatal(err)

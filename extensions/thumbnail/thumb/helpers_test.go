@@ -12,6 +12,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/cairnfs/cairn/internal/testtool"
 )
 
 // Quadrant colours of the test pattern, upright: red top-left, green
@@ -136,13 +138,11 @@ func pngChunk(typ string, data []byte) []byte {
 }
 
 // exiftool sets the Orientation of the file at p with exiftool, skipping
-// the test when it is not installed.
+// the test when it is not installed (failing it under CI=true).
 func exiftool(t *testing.T, p string, o int) {
 	t.Helper()
-	if _, err := exec.LookPath("exiftool"); err != nil {
-		t.Skip("exiftool is not installed (apt: libimage-exiftool-perl)")
-	}
-	out, err := exec.Command("exiftool", "-q", "-overwrite_original", "-n", "-Orientation="+strconv.Itoa(o), p).CombinedOutput()
+	bin := testtool.Need(t, "exiftool", "libimage-exiftool-perl")
+	out, err := exec.Command(bin, "-q", "-overwrite_original", "-n", "-Orientation="+strconv.Itoa(o), p).CombinedOutput()
 	if err != nil {
 		t.Fatalf("exiftool on %s: %v\n%s", filepath.Base(p), err, out)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cairnfs/cairn/extensions/filetype/detect"
 	"github.com/cairnfs/cairn/extensions/filetype/detect/corpus"
+	"github.com/cairnfs/cairn/internal/testtool"
 )
 
 // fileWrong documents the samples where file(1) 5.44's --mime-type is not
@@ -42,6 +43,54 @@ var fileWrong = map[string]string{
 	"font.t1":        "file has no MIME for Type 1 fonts (application/octet-stream)",
 }
 
+// corpusTools are file(1) and the corpus tools .ci/run installs: with all of them the corpus has
+// over 100 formats. Without them the test skips naming the missing packages (fails under
+// CI=true). Recipes whose tools are in otherTools are made when those happen to be installed.
+var corpusTools = []testtool.Tool{
+	{Name: "file", Package: "file"},
+	{Name: "ffmpeg", Package: "ffmpeg"},
+	{Name: "convert", Package: "imagemagick"},
+	{Name: "cwebp", Package: "webp"},
+	{Name: "gs", Package: "ghostscript"},
+	{Name: "ps2pdf", Package: "ghostscript"},
+	{Name: "ps2ps", Package: "ghostscript"},
+	{Name: "pandoc", Package: "pandoc"},
+	{Name: "zip", Package: "zip"},
+	{Name: "7z", Package: "p7zip-full"},
+	{Name: "xz", Package: "xz-utils"},
+	{Name: "zstd", Package: "zstd"},
+	{Name: "lz4", Package: "lz4"},
+	{Name: "sqlite3", Package: "sqlite3"},
+	{Name: "cpio", Package: "cpio"},
+	{Name: "genisoimage", Package: "genisoimage"},
+	{Name: "lzip", Package: "lzip"},
+	{Name: "lzop", Package: "lzop"},
+}
+
+// otherTools are the recipes' other tools: part of every Debian system or of Go, or optional
+// extras the ≥ 80 formats do not depend on.
+var otherTools = []string{"tar", "gzip", "diff", "iconv", "dpkg-deb", "go", "gofmt",
+	"bzip2", "ar", "gcc", "jar", "javac", "tex", "msgfmt", "xgettext", "python3"}
+
+// TestRecipeToolsListed keeps corpusTools and otherTools in step with the recipes: a recipe
+// with a tool in neither would be left out silently, even in CI.
+func TestRecipeToolsListed(t *testing.T) {
+	known := map[string]bool{}
+	for _, tl := range corpusTools {
+		known[tl.Name] = true
+	}
+	for _, name := range otherTools {
+		known[name] = true
+	}
+	for _, r := range corpus.Recipes {
+		for _, n := range r.Needs {
+			if !known[n] {
+				t.Errorf("recipe %s needs %s, which neither corpusTools nor otherTools lists", r.Name, n)
+			}
+		}
+	}
+}
+
 // TestAccuracyAgainstFile is the acceptance point 1: on a corpus of
 // real files made by real tools (≥ 80 formats, misnamed and extensionless
 // files included) the detector's MIME must match file --mime-type, or the
@@ -50,9 +99,7 @@ func TestAccuracyAgainstFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("generates a corpus with external tools")
 	}
-	if _, err := exec.LookPath("file"); err != nil {
-		t.Skip("file(1) not installed: install the Debian package file")
-	}
+	fileBin := testtool.NeedAll(t, corpusTools...)["file"]
 	dir := t.TempDir()
 	start := time.Now()
 	samples, skipped, err := corpus.Generate(context.Background(), dir)
@@ -77,7 +124,7 @@ func TestAccuracyAgainstFile(t *testing.T) {
 		args = append(args, s.Path)
 	}
 	fstart := time.Now()
-	out, err := exec.Command("file", args...).Output()
+	out, err := exec.Command(fileBin, args...).Output()
 	fileDur := time.Since(fstart)
 	if err != nil {
 		t.Fatalf("file: %v", err)
