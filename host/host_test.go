@@ -299,9 +299,8 @@ func TestHostileExtensions(t *testing.T) {
 				t.Fatalf("fault %d: %v", i, err)
 			}
 		}
-		start := time.Now()
 		_, err := call(x, "noop", "")
-		if !errors.Is(err, ext.ErrDisabled) || !strings.Contains(err.Error(), "panic_raw: trapped") || time.Since(start) > 100*time.Millisecond {
+		if !errors.Is(err, ext.ErrDisabled) || !strings.Contains(err.Error(), "panic_raw: trapped") {
 			t.Fatalf("call while disabled: %v", err)
 		}
 		t.Log(err)
