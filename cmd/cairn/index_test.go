@@ -135,8 +135,9 @@ func expectedAfterIgnore(t *testing.T, dir string) map[string]lsEntry {
 	ignoredNames := map[string]bool{".cache": true, "node_modules": true, ".git": true, "__pycache__": true, ".DS_Store": true, "Thumbs.db": true}
 	ignored := map[string]bool{}
 	// git decides .gitignore semantics: a throwaway repository over the tree, global config off.
+	gitBin := testtool.Need(t, "git", "git")
 	git := func(args ...string) *exec.Cmd {
-		c := exec.Command("git", append([]string{"-C", dir}, args...)...)
+		c := exec.Command(gitBin, append([]string{"-C", dir}, args...)...)
 		c.Env = append(os.Environ(), "GIT_CONFIG_GLOBAL=/dev/null", "GIT_CONFIG_NOSYSTEM=1", "HOME="+t.TempDir())
 		return c
 	}
