@@ -115,11 +115,14 @@ func countLines(rd io.Reader) (int, error) {
 }
 
 // sampleHWM polls /proc/PID/status for VmHWM until the returned function is called, which
-// returns the highest value seen in bytes (0 if none).
+// returns the highest value seen in bytes (0 if none). The first sample is taken before it
+// returns, while the caller has not yet read the child's output: a child with more output than
+// a pipe holds is then certainly still alive (blocked writing), however late the polling
+// goroutine gets to run on a busy machine.
 func sampleHWM(pid int) func() int64 {
 	stop, done := make(chan struct{}), make(chan struct{})
-	var peak int64
 	path := "/proc/" + strconv.Itoa(pid) + "/status"
+	peak := readHWM(path)
 	go func() {
 		defer close(done)
 		t := time.NewTicker(5 * time.Millisecond)

@@ -38,6 +38,7 @@ func tree(t *testing.T) (string, int) {
 func TestFind(t *testing.T) {
 	dir, want := tree(t)
 	// make this process big: a vforked child's rusage then inherits our peak, which Run corrects
+	// (find prints 2,000-odd paths, more than a 64 KiB pipe holds: it is alive for the first sample)
 	ballast := make([]byte, 256<<20)
 	for i := range ballast {
 		ballast[i] = 1

@@ -14,14 +14,16 @@
 // Result.PeakRSS starts from the child's rusage (ProcessState.SysUsage().(*syscall.Rusage).Maxrss),
 // but Go starts children with vfork (CLONE_VM), and Linux carries the parent's peak RSS into the
 // child's maxrss at exec: a 300 MiB benchmark process makes a 3 MiB find report 300 MiB. So Run
-// also samples the child's VmHWM from /proc/PID/status every few milliseconds and, when the
-// rusage figure does not exceed the parent's own peak (so it may be the parent's), reports the
-// sampled high-water mark instead. The sample misses at most the growth in the child's last
-// milliseconds; the rusage figure, when used, is exact.
+// also samples the child's VmHWM from /proc/PID/status, once as soon as it has started and then
+// every few milliseconds, and, when the rusage figure does not exceed the parent's own peak (so it
+// may be the parent's), reports the sampled high-water mark instead. The sample misses at most the
+// growth in the child's last milliseconds; the rusage figure, when used, is exact. A child that
+// exits before its first sample (one with less output than a pipe holds, on a busy machine) keeps
+// the rusage figure.
 //
 // # Cold caches
 //
 // DropCaches empties the page cache for cold-cache runs. It needs root and a writable
 // /proc/sys/vm/drop_caches, and it slows down everything else on the machine until the caches
-// refill, so tests do not call it unless CAIRN_TEST_DROP_CACHES=1.
+// refill, so tests do not call it unless CAIRN_TEST_DROP_CACHES=1 or CI=true.
 package benchpeer
