@@ -180,6 +180,7 @@ func expectedAfterIgnore(t *testing.T, dir string) map[string]lsEntry {
 // exactly what find lists (after the ignore rules), with the right kinds and sizes; and dupes are
 // exactly the files with identical bytes (from make-tree's manifest).
 func TestIndexMatchesFind(t *testing.T) {
+	testtool.Need(t, "git", "git") // before the tree is made
 	home, dir := t.TempDir(), filepath.Join(t.TempDir(), "tree")
 	manifest := filepath.Join(t.TempDir(), "manifest.tsv")
 	makeTree(t, dir, 20000, "-manifest", manifest)
