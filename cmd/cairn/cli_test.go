@@ -18,6 +18,7 @@ import (
 
 	"github.com/cairnfs/cairn/host/abi"
 	"github.com/cairnfs/cairn/host/backend"
+	"github.com/cairnfs/cairn/internal/testtool"
 )
 
 // runInProcess runs the CLI in this process (for output-format tests that need no library).
@@ -210,10 +211,7 @@ func TestCompletion(t *testing.T) {
 	if r := runInProcess(t, "completion", "tcsh"); r.code != 2 {
 		t.Errorf("completion tcsh: exit %d", r.code)
 	}
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		t.Skip("bash not installed (Debian package bash)")
-	}
+	bash := testtool.Need(t, "bash", "bash")
 	script := filepath.Join(t.TempDir(), "cairn.bash")
 	if err := os.WriteFile(script, []byte(scripts["bash"]), 0o644); err != nil {
 		t.Fatal(err)
@@ -241,16 +239,21 @@ func TestCompletion(t *testing.T) {
 			t.Errorf("completing %q: %q, %v; want %q", tc.words, out, err, tc.want)
 		}
 	}
-	for sh, args := range map[string][]string{"zsh": {"-n"}, "fish": {"--no-execute"}} {
-		p, err := exec.LookPath(sh)
-		if err != nil {
-			t.Logf("%s not installed (Debian package %s): its script is only checked for names", sh, sh)
-			continue
+	for _, c := range []struct {
+		sh   testtool.Tool
+		args []string
+	}{
+		{testtool.Tool{Name: "zsh", Package: "zsh"}, []string{"-n"}},
+		{testtool.Tool{Name: "fish", Package: "fish"}, []string{"--no-execute"}},
+	} {
+		p, ok := testtool.Optional(t, c.sh.Name, c.sh.Package)
+		if !ok {
+			continue // its script is only checked for names
 		}
-		f := filepath.Join(t.TempDir(), "cairn."+sh)
-		os.WriteFile(f, []byte(scripts[sh]), 0o644)
-		if out, err := exec.Command(p, append(args, f)...).CombinedOutput(); err != nil {
-			t.Errorf("%s %v: %v\n%s", sh, args, err, out)
+		f := filepath.Join(t.TempDir(), "cairn."+c.sh.Name)
+		os.WriteFile(f, []byte(scripts[c.sh.Name]), 0o644)
+		if out, err := exec.Command(p, append(c.args, f)...).CombinedOutput(); err != nil {
+			t.Errorf("%s %v: %v\n%s", c.sh.Name, c.args, err, out)
 		}
 	}
 }

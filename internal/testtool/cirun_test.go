@@ -65,7 +65,8 @@ type pkgRef struct {
 }
 
 // neededPackages returns the Debian package literals of testtool.Need/Optional calls and
-// Tool literals in one file (the package's own tests call them unqualified).
+// Tool literals in one file (the package's own tests call them unqualified). A package given
+// any other way is reported as an error, since it could not be checked.
 func neededPackages(t *testing.T, path string) []pkgRef {
 	fset := token.NewFileSet()
 	f, err := parser.ParseFile(fset, path, nil, 0)
@@ -80,7 +81,14 @@ func neededPackages(t *testing.T, path string) []pkgRef {
 		if lit, ok := e.(*ast.BasicLit); ok && lit.Kind == token.STRING {
 			s, _ := strconv.Unquote(lit.Value)
 			out = append(out, pkgRef{s, fset.Position(lit.Pos()).Line})
+			return
 		}
+		// X.Package comes from a Tool literal, which is checked where it is written.
+		if sel, ok := e.(*ast.SelectorExpr); ok && sel.Sel.Name == "Package" {
+			return
+		}
+		t.Errorf("%s: the Debian package is not a string literal or a Tool's Package field: write it out so this test can check .ci/run",
+			fset.Position(e.Pos()))
 	}
 	isTestTool := func(e ast.Expr, names ...string) bool {
 		sel, ok := e.(*ast.SelectorExpr)

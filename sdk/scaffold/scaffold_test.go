@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cairnfs/cairn/internal/testtool"
 	"github.com/cairnfs/cairn/schemas/manifest"
 	"github.com/cairnfs/cairn/sdk/scaffold"
 )
@@ -54,7 +55,7 @@ func TestGenerateBuildsAndTests(t *testing.T) {
 		}
 		return string(out)
 	}
-	if _, err := exec.LookPath("git"); err == nil {
+	if _, ok := testtool.Optional(t, "git", "git"); ok {
 		git("init", "-q")
 		git("add", "-A")
 		if files := git("ls-files"); strings.Contains(files, "go.work") || !strings.Contains(files, "go.mod") {
