@@ -75,7 +75,7 @@ func stages(t *testing.T, dir string) []string {
 func TestStageAndHang(t *testing.T) {
 	dir := os.Getenv("EXTSTORE_STAGE_AND_HANG")
 	if dir == "" {
-		t.Skip("the child process of TestHostileInstallStore")
+		return // only the child process of TestHostileInstallStore; returning (not skipping) keeps the skip count honest
 	}
 	f := newFixture(t)
 	f.s.Dir = dir
