@@ -195,6 +195,33 @@ func TestHostileExtensions(t *testing.T) {
 		w.assertGood(t)
 	})
 
+	t.Run("memory bombs on every pooled instance keep the host's RSS bounded", func(t *testing.T) {
+		// Default limits (256 MiB per instance) and four instances bombing at once: the pool's
+		// memories together stay under one instance's limit, outside the Go heap, so the host
+		// grows by about that much (it grew by over 1.4 GB before).
+		x := w.hostile(t, "poolbomb", host.Limits{WASM: wasm.Limits{PoolSize: 4}})
+		if _, err := call(x, "noop", ""); err != nil {
+			t.Fatal(err)
+		}
+		resetPeakRSS(t)
+		before, _ := rss(t)
+		errs := make(chan error, 4)
+		for i := 0; i < 4; i++ {
+			go func() { _, err := call(x, "membomb", ""); errs <- err }()
+		}
+		for i := 0; i < 4; i++ {
+			if err := <-errs; !errors.Is(err, ext.ErrMemoryLimit) {
+				t.Errorf("membomb %d: %v", i, err)
+			}
+		}
+		after, peak := rss(t)
+		t.Logf("host RSS %d MiB before, peak %d MiB, %d MiB after", before>>20, peak>>20, after>>20)
+		if grew := peak - before; grew > 256<<20+128<<20 {
+			t.Errorf("host RSS grew by %d MiB during the bombs, want at most 384 MiB", grew>>20)
+		}
+		w.assertGood(t)
+	})
+
 	t.Run("ungranted host function is capability_denied and audited", func(t *testing.T) {
 		x := w.hostile(t, "nokv", host.Limits{})
 		before := w.h.Dispatcher().Denied()

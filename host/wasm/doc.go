@@ -36,7 +36,16 @@
 // experimental.MemoryAllocator, which sees each linear memory (the guest's and Extism's kernel
 // memory) grow and refuses growth past Limits.MemoryLimitPages; a refused growth is what makes a
 // failed call ErrMemoryLimit rather than ErrTrap. The runtime's own limit (WithMemoryLimitPages)
-// is set a little above, as a backstop.
+// is set a little above, as a backstop. The memories of all a module's instances together are
+// also capped (Limits.PoolMemory, by default one instance's limit), so a pool of N instances
+// cannot hold N times the limit.
+//
+// On Linux each linear memory is an anonymous mapping of its limit, reserved without swap and
+// committed page by page as the guest touches it, outside the Go heap: growth never copies, and
+// the Go collector (which lets the heap reach twice its live size before collecting) never sees
+// guest memory. Freed memories give their pages back at once (madvise), and are unmapped when
+// their instance is closed, never under a running call. With Go slices instead, four 256 MiB
+// memory bombs took the host from 125 MiB to 2.5 GiB of RSS; now to ~350 MiB.
 //
 // # Sandbox policy per instance (module config)
 //

@@ -74,6 +74,11 @@ type Limits struct {
 	// MemoryBudget recycles an instance whose memories total more than this many bytes after a
 	// call (default half the limit).
 	MemoryBudget int64
+	// PoolMemory caps the memories of all the module's instances together, in bytes (default
+	// MemoryLimitPages × 64 KiB: concurrent calls share one instance's worth, so a pool of N
+	// instances cannot hold N times the limit). Growing past it fails the call with
+	// ErrMemoryLimit like the per-instance limit.
+	PoolMemory int64
 	// PoolSize is the most instances that exist at once (default GOMAXPROCS, at most 4).
 	PoolSize int
 	// Timeout is the deadline of a call whose context has none (default 30 s).
@@ -99,6 +104,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MemoryBudget <= 0 {
 		l.MemoryBudget = int64(l.MemoryLimitPages) * 65536 / 2
+	}
+	if l.PoolMemory <= 0 {
+		l.PoolMemory = int64(l.MemoryLimitPages) * 65536
 	}
 	if l.PoolSize <= 0 {
 		l.PoolSize = min(runtime.GOMAXPROCS(0), 4)
@@ -160,6 +168,7 @@ type Module struct {
 	shut  bool
 
 	created, discarded, recycled atomic.Uint64
+	poolMem                      atomic.Int64 // bytes of every instance's memories
 }
 
 // Load compiles spec.Wasm (or loads it from the compilation cache) and creates its first
@@ -269,12 +278,16 @@ type instance struct {
 	calls int
 }
 
-func (i *instance) close() { i.p.Close(context.Background()) }
+// close closes the plugin and unmaps its memories; the instance must not be running a call.
+func (i *instance) close() {
+	i.p.Close(context.Background())
+	i.mem.release()
+}
 
 // newInstance instantiates the module under the sandbox policy (see the package doc).
 func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	in := &instance{
-		mem:   &memTracker{limit: uint64(m.limits.MemoryLimitPages) * 65536},
+		mem:   &memTracker{limit: uint64(m.limits.MemoryLimitPages) * 65536, pool: &m.poolMem, poolLimit: m.limits.PoolMemory},
 		sleep: &sleeper{},
 		out:   &output{log: m.log},
 	}
@@ -438,6 +451,9 @@ func (m *Module) callInstance(ctx context.Context, in *instance, export string, 
 	switch {
 	case ctx.Err() != nil:
 		return nil, fmt.Errorf("%w: %s stopped after its deadline: %v", ext.ErrDeadline, export, context.Cause(ctx))
+	case in.mem.refusedPool.Load():
+		return nil, fmt.Errorf("%w: %s: the module's instances together needed more than %d MiB", ext.ErrMemoryLimit, export,
+			m.limits.PoolMemory>>20)
 	case in.mem.refused.Load() || strings.Contains(in.out.crashReason(), "out of memory"):
 		return nil, fmt.Errorf("%w: %s needed more than %d pages (%d MiB)", ext.ErrMemoryLimit, export,
 			m.limits.MemoryLimitPages, m.limits.MemoryLimitPages/16)
