@@ -47,6 +47,9 @@ type Config struct {
 	Registry *modules.Registry
 	// Logger is the host's logger; each extension logs to it with an "extension" attribute.
 	Logger *slog.Logger
+	// HTTP configures the client of http.request (no proxy by default, whatever the
+	// environment says).
+	HTTP abi.HTTPOptions
 }
 
 // Host loads and runs extensions for one library. It is safe for concurrent use.
@@ -82,7 +85,9 @@ func New(cfg Config) (*Host, error) {
 		return nil, fmt.Errorf("starting the extension host: %w", err)
 	}
 	be := backend.New(cfg.Store, backend.Options{LibraryDir: cfg.LibraryDir, DeviceID: cfg.DeviceID, Bus: cfg.Bus})
-	return &Host{cfg: cfg, log: log, rt: rt, be: be, d: abi.NewDispatcher(be.Backends(), log), reg: cfg.Registry,
+	areas := be.Backends()
+	areas.HTTP = abi.NewHTTPClient(cfg.HTTP)
+	return &Host{cfg: cfg, log: log, rt: rt, be: be, d: abi.NewDispatcher(areas, log), reg: cfg.Registry,
 		exts: map[string]*Extension{}}, nil
 }
 
@@ -269,9 +274,8 @@ func (h *Host) Load(ctx context.Context, s Spec) (*Extension, error) {
 	if files != nil {
 		spec.Files = files
 	}
-	if caps.Has(capability.Net) {
-		spec.AllowedHosts = caps.Hosts()
-	}
+	// net is served by http.request only: Extism's own http_request follows redirects anywhere
+	// and cannot be bounded, so the module gets no allowed hosts and every call of it traps.
 	loadCtx, cancel := context.WithTimeout(ctx, max(s.Limits.Call.Timeout, time.Minute))
 	defer cancel()
 	mod, err := h.rt.Load(loadCtx, spec)

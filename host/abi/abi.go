@@ -9,7 +9,7 @@ import (
 )
 
 // Version is the host ABI version this host provides.
-const Version = "1.0"
+const Version = "1.1"
 
 // The WASM import that carries host calls.
 const (
@@ -222,6 +222,8 @@ type Backends struct {
 	Events   Events
 	Actions  Actions
 	Audit    Audit
+	// HTTP serves http.request (from ABI 1.1; NewHTTPClient).
+	HTTP HTTP
 }
 
 // Job is the job a call runs for; job.progress and job.checkpoint report to it.

@@ -41,6 +41,7 @@ func init() {
 		"job.progress":     {capability.JobsDispatch, (*Dispatcher).jobProgress},
 		"job.checkpoint":   {capability.JobsDispatch, (*Dispatcher).jobCheckpoint},
 		"action.propose":   {capability.ActionsPropose, (*Dispatcher).actionPropose},
+		"http.request":     {capability.Net, (*Dispatcher).httpRequest},
 	}
 }
 

@@ -3,6 +3,7 @@ package capability
 import (
 	"errors"
 	"fmt"
+	"net"
 	"slices"
 	"sort"
 	"strings"
@@ -240,16 +241,37 @@ func typeCovers(p, t string) bool {
 // Namespace returns the namespace metadata.write or tags.write writes in ("" when not effective).
 func (s *Set) Namespace(c string) string { return s.ns[c] }
 
-// CheckHost checks net for a host name.
-func (s *Set) CheckHost(host string) error {
+// CheckHost checks net for the host of a URL: host is its host name (an IP address or a DNS
+// name, without brackets) and port its port ("" for the scheme's default, which the caller
+// fills in where it matters). A granted entry is either a host name, which covers every port of
+// exactly that name, or "name:port" (IPv6: "[addr]:port"), which covers that port only. Names
+// compare without case and must be equal: no wildcards, no resolution, so "localhost" and
+// "127.0.0.1" are different hosts, as are "example.com" and "www.example.com".
+func (s *Set) CheckHost(host, port string) error {
 	if err := s.Check(Net); err != nil {
 		return err
 	}
-	if slices.Contains(s.hosts, host) {
-		return nil
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, h := range s.hosts {
+		name, p := splitHostPort(h)
+		if name == host && (p == "" || p == port) {
+			return nil
+		}
+	}
+	shown := host
+	if port != "" {
+		shown = net.JoinHostPort(host, port)
 	}
 	return &DeniedError{Extension: s.ext, Capability: Net,
-		Reason: fmt.Sprintf("does not cover host %q (granted hosts: %s)", host, list(s.hosts))}
+		Reason: fmt.Sprintf("does not cover host %q (granted hosts: %s)", shown, list(s.hosts))}
+}
+
+// splitHostPort splits a granted host entry into its lowercase name and its port ("" for any).
+func splitHostPort(h string) (name, port string) {
+	if n, p, err := net.SplitHostPort(h); err == nil {
+		return strings.ToLower(strings.TrimSuffix(n, ".")), p
+	}
+	return strings.ToLower(strings.TrimSuffix(strings.Trim(h, "[]"), ".")), ""
 }
 
 // Hosts returns the hosts net allows.

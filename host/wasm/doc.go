@@ -59,6 +59,8 @@
 //     wazero's FSConfig.WithFSMount (see host/datafs for what it exposes and how paths map).
 //   - stdout and stderr: captured line by line into the extension's logger (at most
 //     MaxLogLinesPerCall lines per call; longer lines are cut).
-//   - Network: only Extism's http_request, to ModuleSpec.AllowedHosts (none by default).
+//   - Network: none. Extism's http_request is given no allowed hosts, so it traps on every
+//     call (it would follow redirects to any host through http.DefaultClient); the capability
+//     net is served by the host call http.request (host/abi), which checks every hop.
 //   - Host calls: the single import cairn:host/v1 call (ModuleSpec.HostCall).
 package wasm

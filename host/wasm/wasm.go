@@ -138,8 +138,6 @@ type ModuleSpec struct {
 	Files fs.FS
 	// Config is the Extism config (config_get).
 	Config map[string]string
-	// AllowedHosts are the hosts Extism's http_request may reach (none by default).
-	AllowedHosts []string
 	// Init is the input of cairn_init, called on every new instance when the module exports it
 	// (nil: not called).
 	Init []byte
@@ -183,10 +181,11 @@ func (r *Runtime) Load(ctx context.Context, spec ModuleSpec) (*Module, error) {
 		WithCloseOnContextDone(true).
 		WithMemoryLimitPages(backstopPages(lim.MemoryLimitPages)).
 		WithCompilationCache(r.cache)
+	// No AllowedHosts, ever: Extism's http_request (http.DefaultClient: redirects to any host,
+	// the environment's proxy) is denied to every module; the host's http.request serves net.
 	man := extism.Manifest{
-		Wasm:         []extism.Wasm{extism.WasmData{Data: spec.Wasm, Name: "main"}},
-		Config:       spec.Config,
-		AllowedHosts: spec.AllowedHosts,
+		Wasm:   []extism.Wasm{extism.WasmData{Data: spec.Wasm, Name: "main"}},
+		Config: spec.Config,
 	}
 	start := time.Now()
 	funcs := []extism.HostFunction{hostCallFunction(spec.HostCall, log)}

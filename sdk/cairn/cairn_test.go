@@ -541,3 +541,34 @@ func TestIterators(t *testing.T) {
 		t.Errorf("ContentReader error = %v", err)
 	}
 }
+
+// TestGoldenHTTP: HTTP sends the request of each golden http.request example
+// and decodes its answer, or its error.
+func TestGoldenHTTP(t *testing.T) {
+	for name, req := range map[string]cairn.HTTPRequest{
+		"http/get.json": {Method: "GET", URL: "https://api.example.com/v1/items?page=2",
+			Headers: map[string]string{"Accept": "application/json"}, TimeoutMS: 5000},
+		"http/post-redirect-same-host.json":    {Method: "POST", URL: "https://api.example.com/v1/upload", Body: []byte("hello")},
+		"http/redirect-other-host-denied.json": {URL: "https://api.example.com/v1/moved"},
+	} {
+		g := readGolden(t, name)
+		f := install(t, string(g["response"]))
+		resp, err := cairn.HTTP(req)
+		if !sameJSON(t, f.requests[0], string(g["request"])) {
+			t.Errorf("%s: request = %s\nwant      %s", name, f.requests[0], g["request"])
+		}
+		var want struct {
+			OK    *cairn.HTTPResponse `json:"ok"`
+			Error *cairn.Error        `json:"error"`
+		}
+		json.Unmarshal(g["response"], &want)
+		switch {
+		case want.Error != nil:
+			if cairn.ErrorCode(err) != want.Error.Code || !cairn.IsDenied(err) {
+				t.Errorf("%s: err = %v, want %s", name, err, want.Error.Code)
+			}
+		case err != nil || !reflect.DeepEqual(resp, *want.OK):
+			t.Errorf("%s: HTTP = %+v, %v; want %+v", name, resp, err, *want.OK)
+		}
+	}
+}

@@ -61,8 +61,9 @@
 // Log, Config, KVGet, KVSet, KVDelete, KVList (and the KVKeys iterator),
 // QueryEntries (a paged iterator) and QueryEntriesPage, ReadContent (and
 // ContentReader), SetType, SetMetadata, WriteSidecar, ApplyTag, Emit,
-// PollEvents, Progress, Checkpoint and ProposeAction each make one call of
-// the import
+// PollEvents, Progress, Checkpoint, ProposeAction and HTTP (ABI 1.1: the
+// host makes the request, checking every redirect against net) each make one
+// call of the import
 //
 //	//go:wasmimport cairn:host/v1 call
 //

@@ -19,10 +19,15 @@ type HTTPResponse struct {
 	Body   []byte
 }
 
-// SendHTTP performs req with body (nil for none) through the host. The host
-// only allows hosts listed in the manifest's AllowedHosts; go-sdk traps on any
-// other host or on a network error, which kills the instance, so SendHTTP
-// cannot return those failures.
+// SendHTTP performs req with body (nil for none) through Extism's
+// http_request. The host only allows hosts listed in the manifest's
+// AllowedHosts; go-sdk traps on any other host or on a network error, which
+// kills the instance, so SendHTTP cannot return those failures.
+//
+// Cairn hosts allow no host here, ever (go-sdk follows redirects to any
+// host): a Cairn extension uses cairn.HTTP (host call http.request), which
+// checks every redirect against the hosts net grants. SendHTTP is for other
+// Extism hosts.
 func SendHTTP(req HTTPRequest, body []byte) (HTTPResponse, error) {
 	enc, err := json.Marshal(req)
 	if err != nil {

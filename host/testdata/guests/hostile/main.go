@@ -210,3 +210,17 @@ func chatter() int32 {
 		return nil
 	})
 }
+
+// extismhttp fetches the URL given as input with Extism's own http_request (which follows
+// redirects to any host) and outputs the status and body.
+//
+//go:wasmexport extismhttp
+func extismhttp() int32 {
+	return pdk.ExportBytes(func(in []byte) ([]byte, error) {
+		resp, err := pdk.SendHTTP(pdk.HTTPRequest{URL: string(in)}, nil)
+		if err != nil {
+			return nil, err
+		}
+		return append([]byte(strconv.Itoa(resp.Status)+" "), resp.Body...), nil
+	})
+}
