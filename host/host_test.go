@@ -199,7 +199,7 @@ func TestHostileExtensions(t *testing.T) {
 		// Default limits (256 MiB per instance) and four instances bombing at once: the pool's
 		// memories together stay under one instance's limit, outside the Go heap, so the host
 		// grows by about that much (it grew by over 1.4 GB before).
-		x := w.hostile(t, "poolbomb", host.Limits{WASM: wasm.Limits{PoolSize: 4}})
+		x := w.hostile(t, "poolbomb", host.Limits{WASM: wasm.Limits{PoolSize: 4}, Call: ext.Limits{Timeout: 2 * time.Minute}})
 		if _, err := call(x, "noop", ""); err != nil {
 			t.Fatal(err)
 		}
@@ -207,11 +207,11 @@ func TestHostileExtensions(t *testing.T) {
 		before, _ := rss(t)
 		errs := make(chan error, 4)
 		for i := 0; i < 4; i++ {
-			go func() { _, err := call(x, "membomb", ""); errs <- err }()
+			go func() { _, err := x.Call(context.Background(), "pagebomb", nil); errs <- err }()
 		}
 		for i := 0; i < 4; i++ {
 			if err := <-errs; !errors.Is(err, ext.ErrMemoryLimit) {
-				t.Errorf("membomb %d: %v", i, err)
+				t.Errorf("pagebomb %d: %v", i, err)
 			}
 		}
 		after, peak := rss(t)

@@ -70,6 +70,21 @@ func membomb() int32 {
 	})
 }
 
+// pagebomb is membomb touching one byte per 4 KiB page: as much resident memory, sooner.
+//
+//go:wasmexport pagebomb
+func pagebomb() int32 {
+	return pdk.Export(func() error {
+		for {
+			b := make([]byte, 8<<20)
+			for i := 0; i < len(b); i += 4096 {
+				b[i] = 1
+			}
+			hoard = append(hoard, b)
+		}
+	})
+}
+
 var kept []byte
 
 // grow allocates (and keeps, until the next call) the number of MiB given as input.
