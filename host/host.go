@@ -135,6 +135,11 @@ type Limits struct {
 	// HostCallRate and HostCallBurst bound host calls per second (0: abi defaults; < 0: no limit).
 	HostCallRate  float64
 	HostCallBurst int
+	// Quotas bound the audit rows, log bytes, denied calls and stored bytes of the extension
+	// (zero fields: abi defaults).
+	Quotas abi.Quotas
+	// Outcomes bound the data of stage and sidecar outcomes (zero fields: modules defaults).
+	Outcomes modules.OutcomeLimits
 }
 
 // Spec is what Load needs.
@@ -258,7 +263,7 @@ func (h *Host) Load(ctx context.Context, s Spec) (*Extension, error) {
 		files = datafs.New(caps.Files(capability.ContentRead), locs)
 	}
 	caller := abi.NewCaller(caps, abi.CallerOptions{Config: config, Files: files, Logger: log,
-		Rate: s.Limits.HostCallRate, Burst: s.Limits.HostCallBurst})
+		Rate: s.Limits.HostCallRate, Burst: s.Limits.HostCallBurst, Quotas: s.Limits.Quotas})
 	if m.Kind == manifest.KindProcess {
 		return h.loadProcess(ctx, s, code, caps, caller, files, config, log)
 	}
@@ -286,8 +291,9 @@ func (h *Host) Load(ctx context.Context, s Spec) (*Extension, error) {
 		return nil, fmt.Errorf("loading extension %s: %w", m.ID, err)
 	}
 	x := &Extension{Extension: ext.New(m.ID, mod, s.Limits.Call, log), Manifest: m, Caller: caller, Files: files, Module: mod}
+	x.SetMeter(caller)
 	ids, err := h.reg.AddExtension(modules.Extension{Caller: x.Extension, Manifest: m, Kind: modules.WASM, Config: config,
-		Paths: pathMapper(files), ApplyData: dataApplier(m, caps)})
+		Paths: pathMapper(files), ApplyData: dataApplier(m, caps), Limits: s.Limits.Outcomes})
 	if err != nil {
 		x.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("loading extension %s: %w", m.ID, err)
@@ -345,6 +351,13 @@ type noFiles struct{}
 
 func (noFiles) GuestPath(string) (string, bool) { return "", false }
 
+// Enable re-enables a disabled extension; one that was over its quota of denied host calls may
+// make host calls again.
+func (x *Extension) Enable() {
+	x.Caller.Unblock()
+	x.Extension.Enable()
+}
+
 func (x *Extension) closeAll(ctx context.Context) error {
 	err := x.Extension.Close(ctx)
 	if x.Files != nil {
@@ -401,7 +414,8 @@ func (h *Host) Unload(ctx context.Context, id string) error {
 		return fmt.Errorf("unloading extension %s: not loaded", id)
 	}
 	h.reg.RemoveExtension(id)
-	return x.closeAll(ctx)
+	ferr := h.d.FlushAudit(context.WithoutCancel(ctx), x.Caller)
+	return errors.Join(x.closeAll(ctx), ferr)
 }
 
 // Close unloads every extension and stops the runtime.

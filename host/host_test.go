@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -32,6 +33,7 @@ func manifestFor(id string, caps map[string]manifest.Scope, stages ...manifest.S
 
 // world is a library with two locations, a host, and a well-behaved extension loaded in it.
 type world struct {
+	logs    *logCounter
 	lib     *hosttest.Library
 	h       *host.Host
 	good    *host.Extension
@@ -45,12 +47,14 @@ func newWorld(t *testing.T) *world {
 		"public":  {"a.txt": "alpha beta gamma", "notes/b.txt": "one two", "notes/c.bin": "binary"},
 		"private": {"diary.txt": "dear diary, nobody reads this"},
 	})
-	h, err := host.New(host.Config{Store: lib.Store, LibraryDir: lib.Dir, DeviceID: lib.DeviceID, CacheDir: hosttest.CacheDir(t)})
+	logs := &logCounter{by: map[string]int64{}}
+	h, err := host.New(host.Config{Store: lib.Store, LibraryDir: lib.Dir, DeviceID: lib.DeviceID, CacheDir: hosttest.CacheDir(t),
+		Logger: slog.New(countHandler{c: logs})})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Close(context.Background()) })
-	w := &world{lib: lib, h: h, public: lib.Locations["public"].UUID, private: lib.Locations["private"].UUID}
+	w := &world{logs: logs, lib: lib, h: h, public: lib.Locations["public"].UUID, private: lib.Locations["private"].UUID}
 	w.good, err = h.Load(context.Background(), host.Spec{
 		Manifest: manifestFor("dev.test.good",
 			map[string]manifest.Scope{"content.read": {Globs: []string{"**/*.txt"}}, "kv": {}},

@@ -49,8 +49,9 @@ func (h *Host) loadProcess(ctx context.Context, s Spec, binary []byte, caps *cap
 		return nil, fmt.Errorf("loading extension %s: %w", m.ID, err)
 	}
 	x := &Extension{Extension: px.Extension, Manifest: m, Caller: caller, Files: files}
+	x.SetMeter(caller)
 	ids, err := h.reg.AddExtension(modules.Extension{Caller: x.Extension, Manifest: m, Kind: modules.Process, Config: config,
-		Paths: hostPaths{files}, ApplyData: dataApplier(m, caps)})
+		Paths: hostPaths{files}, ApplyData: dataApplier(m, caps), Limits: s.Limits.Outcomes})
 	if err != nil {
 		x.closeAll(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("loading extension %s: %w", m.ID, err)

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"sync"
 	"sync/atomic"
 
 	"github.com/cairnfs/cairn/host/capability"
@@ -30,8 +31,20 @@ type Caller struct {
 	files   *datafs.FS
 	log     *slog.Logger
 	limiter *TokenBucket
+	q       Quotas
 
 	calls, denied, limited atomic.Uint64
+
+	audit     auditLog
+	runDenied atomic.Int64 // denials counted towards Quotas.Denials (Unblock resets it)
+	blocked   atomic.Bool  // over Quotas.Denials: every call is refused
+	logBytes  atomic.Int64
+	logNoted  atomic.Bool
+	metaBytes atomic.Int64
+
+	kvMu    sync.Mutex
+	kvUsed  int64 // bytes in the store, known once kvKnown
+	kvKnown bool
 }
 
 // CallerOptions configure NewCaller.
@@ -46,6 +59,8 @@ type CallerOptions struct {
 	// unlimited).
 	Rate  float64
 	Burst int
+	// Quotas bound what the extension can make the host write (zero fields: defaults).
+	Quotas Quotas
 }
 
 // NewCaller makes the dispatcher's view of an extension.
@@ -60,7 +75,7 @@ func NewCaller(caps *capability.Set, o CallerOptions) *Caller {
 		o.Config = json.RawMessage("{}")
 	}
 	return &Caller{id: caps.Extension(), caps: caps, config: o.Config, files: o.Files, log: o.Logger,
-		limiter: NewTokenBucket(o.Rate, o.Burst)}
+		limiter: NewTokenBucket(o.Rate, o.Burst), q: o.Quotas.withDefaults()}
 }
 
 // ID is the extension id.
@@ -133,6 +148,10 @@ func (d *Dispatcher) Handle(ctx context.Context, c *Caller, request []byte) []by
 // wraps) an *Error. Denials are counted and audited here.
 func (d *Dispatcher) Call(ctx context.Context, c *Caller, fn string, args json.RawMessage) (json.RawMessage, error) {
 	c.calls.Add(1)
+	if c.blocked.Load() {
+		c.limited.Add(1)
+		return nil, Errorf(CodeLimitExceeded, "%s: over its quota of %d denied host calls in a run: host calls are refused until it is re-enabled", c.id, c.q.Denials)
+	}
 	if !c.limiter.Allow() {
 		c.limited.Add(1)
 		return nil, Errorf(CodeLimitExceeded, "%s: more host calls than the %g per second allowed", c.id, c.limiter.rate)
@@ -166,13 +185,31 @@ func (d *Dispatcher) Call(ctx context.Context, c *Caller, fn string, args json.R
 	return out, nil
 }
 
-// deny counts a denial, audits it and returns the capability_denied error.
+// deny counts a denial, audits it (the first of its kind: see Quotas.AuditRows) and returns
+// the capability_denied error. A denial past Quotas.Denials blocks the caller.
 func (d *Dispatcher) deny(ctx context.Context, c *Caller, fn string, err error, args json.RawMessage) error {
 	c.denied.Add(1)
 	d.denied.Add(1)
-	c.log.Warn("host call denied", "fn", fn, "err", err)
-	if d.b.Audit != nil {
-		detail, _ := json.Marshal(map[string]any{"fn": fn, "denial": err.Error(), "scope": scopeOf(args)})
+	if u := usageFrom(ctx); u != nil {
+		u.denied.Add(1)
+	}
+	if c.runDenied.Add(1) > int64(c.q.Denials) && !c.blocked.Swap(true) {
+		c.log.Error("extension over its quota of denied host calls: host calls refused for the rest of the run", "denials", c.q.Denials)
+	}
+	reason := err.Error()
+	if len(reason) > 4*maxAuditField {
+		reason = reason[:4*maxAuditField] + "…(truncated)"
+	}
+	write, capNote := c.audit.admit(fn, reason, c.q.AuditRows)
+	if write {
+		c.log.Warn("host call denied", "fn", fn, "err", err)
+	}
+	if write && d.b.Audit != nil {
+		fields := map[string]any{"fn": fn, "denial": reason, "scope": scopeOf(args)}
+		if capNote {
+			fields["note"] = fmt.Sprintf("the %dth distinct denial of this run: the next ones are counted, not written one by one", c.q.AuditRows)
+		}
+		detail, _ := json.Marshal(fields)
 		rec := AuditRecord{Actor: c.id, Action: "hostcall " + fn, Outcome: "denied", Detail: string(detail)}
 		// The audit row must not depend on the guest's remaining time.
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), auditTimeout)
@@ -191,13 +228,19 @@ func scopeOf(args json.RawMessage) map[string]any {
 		return nil
 	}
 	out := map[string]any{}
-	for _, k := range []string{"location", "glob", "kind", "content_uuid", "entry_id", "target", "key", "type", "variant", "tag"} {
+	for _, k := range []string{"location", "glob", "kind", "content_uuid", "entry_id", "target", "key", "type", "variant", "tag", "url"} {
 		if v, ok := m[k]; ok {
+			if b, _ := json.Marshal(v); len(b) > maxAuditField { // the guest chose it: keep the row small
+				v = string(b[:maxAuditField]) + "…(truncated)"
+			}
 			out[k] = v
 		}
 	}
 	return out
 }
+
+// maxAuditField bounds each argument an audit row repeats.
+const maxAuditField = 256
 
 // toError turns any failure into the wire error. Unexpected errors are logged in full and
 // reported without host details.

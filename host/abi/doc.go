@@ -19,9 +19,21 @@
 //     backend answered, so a backend bug cannot widen it;
 //  7. the backend runs it.
 //
-// Every capability_denied increments the caller's and the dispatcher's denial counters and writes
-// an audit record (actor = extension id, action = "hostcall <fn>", outcome = "denied", detail =
-// the denial and the arguments' scope).
+// Every capability_denied increments the caller's and the dispatcher's denial counters. The first
+// denial of each function and reason writes an audit record (actor = extension id, action =
+// "hostcall <fn>", outcome = "denied", detail = the denial and the arguments' scope, each cut to
+// 256 bytes); repeats are counted and written as one record per reason at unload (FlushAudit),
+// and past Quotas.AuditRows reasons they are counted together, so denied calls cannot fill the
+// disk.
+//
+// # Quotas
+//
+// Quotas bound, per extension and run, what it can make the host write whatever it was
+// granted: audit rows, log bytes per call and per run, denied calls per call (past it the
+// export call is a fault: Caller.BeginCall is the ext.Meter that tells ext) and per run (past it
+// every call is refused and the extension disabled), the bytes of its kv store and of the
+// metadata it writes. A call's own usage travels in its context (BeginCall), so concurrent
+// calls are measured apart.
 //
 // # Backends
 //

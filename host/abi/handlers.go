@@ -82,11 +82,29 @@ func (d *Dispatcher) logFn(ctx context.Context, c *Caller, args json.RawMessage)
 		msg = msg[:MaxLogMessage] + "…(truncated)"
 	}
 	attrs := make([]any, 0, 2*len(a.Attrs))
-	for k, v := range a.Attrs {
-		attrs = append(attrs, k, v)
+	size := int64(len(msg))
+	if len(a.Attrs) > 0 {
+		b, _ := json.Marshal(a.Attrs)
+		if len(b) > MaxLogMessage {
+			attrs = append(attrs, "attrs_dropped", fmt.Sprintf("%d bytes of attributes, over the %d-byte limit", len(b), MaxLogMessage))
+		} else {
+			for k, v := range a.Attrs {
+				attrs = append(attrs, k, v)
+			}
+		}
+		size += int64(min(len(b), MaxLogMessage))
 	}
-	c.log.Log(ctx, lvl, msg, attrs...)
-	return nil, nil
+	allowed, note := c.logBudget(ctx, size)
+	switch {
+	case allowed == size:
+		c.log.Log(ctx, lvl, msg, attrs...)
+		return nil, nil
+	case allowed > 0 || note:
+		cut := msg[:min(int64(len(msg)), allowed)]
+		c.log.Log(ctx, lvl, cut+"…(truncated: log quota reached)", "log_quota",
+			fmt.Sprintf("the extension logged over %d bytes in this call or %d in this run; further log calls are dropped", c.q.LogBytesPerCall, c.q.LogBytes))
+	}
+	return nil, Errorf(CodeLimitExceeded, "log: over the log quota (%d bytes per call, %d per run): dropped", c.q.LogBytesPerCall, c.q.LogBytes)
 }
 
 func (d *Dispatcher) configGet(_ context.Context, c *Caller, _ json.RawMessage) (any, error) {
@@ -143,7 +161,48 @@ func (d *Dispatcher) kvSet(ctx context.Context, c *Caller, args json.RawMessage)
 	if d.b.KV == nil {
 		return nil, unavailable("kv.set", "the key-value store")
 	}
-	return nil, d.b.KV.KVSet(ctx, c.id, a.Key, *a.Value)
+	c.kvMu.Lock()
+	defer c.kvMu.Unlock()
+	used, old, err := d.kvUsage(ctx, c, a.Key)
+	if err != nil {
+		return nil, err
+	}
+	next := used - old + int64(len(a.Key)+len(*a.Value))
+	if next > c.q.KVBytes && next > used {
+		return nil, Errorf(CodeLimitExceeded, "kv.set: the store would hold %d bytes, over the extension's %d-byte quota", next, c.q.KVBytes)
+	}
+	if err := d.b.KV.KVSet(ctx, c.id, a.Key, *a.Value); err != nil {
+		return nil, err
+	}
+	c.kvUsed = next
+	return nil, nil
+}
+
+// KVUsage is implemented by KV backends that can tell how many bytes (keys and values) an
+// extension's store holds; without it the quota counts from 0 at load.
+type KVUsage interface {
+	KVUsage(ctx context.Context, ext string) (int64, error)
+}
+
+// kvUsage returns the bytes in c's store and those of key's entry now (0 if none). Call it
+// with c.kvMu held.
+func (d *Dispatcher) kvUsage(ctx context.Context, c *Caller, key string) (used, old int64, err error) {
+	if !c.kvKnown {
+		if u, ok := d.b.KV.(KVUsage); ok {
+			if c.kvUsed, err = u.KVUsage(ctx, c.id); err != nil {
+				return 0, 0, err
+			}
+		}
+		c.kvKnown = true
+	}
+	v, ok, err := d.b.KV.KVGet(ctx, c.id, key)
+	if err != nil {
+		return 0, 0, err
+	}
+	if ok {
+		old = int64(len(key) + len(v))
+	}
+	return c.kvUsed, old, nil
 }
 
 func (d *Dispatcher) kvDelete(ctx context.Context, c *Caller, args json.RawMessage) (any, error) {
@@ -157,7 +216,17 @@ func (d *Dispatcher) kvDelete(ctx context.Context, c *Caller, args json.RawMessa
 	if d.b.KV == nil {
 		return nil, unavailable("kv.delete", "the key-value store")
 	}
-	return nil, d.b.KV.KVDelete(ctx, c.id, a.Key)
+	c.kvMu.Lock()
+	defer c.kvMu.Unlock()
+	used, old, err := d.kvUsage(ctx, c, a.Key)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.b.KV.KVDelete(ctx, c.id, a.Key); err != nil {
+		return nil, err
+	}
+	c.kvUsed = used - old
+	return nil, nil
 }
 
 func (d *Dispatcher) kvList(ctx context.Context, c *Caller, args json.RawMessage) (any, error) {
@@ -415,6 +484,11 @@ func (d *Dispatcher) metadataSet(ctx context.Context, c *Caller, args json.RawMe
 	}
 	if d.b.Metadata == nil {
 		return nil, unavailable("metadata.set", "user metadata")
+	}
+	n := int64(len(a.Key) + len(a.Value))
+	if c.metaBytes.Add(n) > c.q.MetadataBytes {
+		c.metaBytes.Add(-n)
+		return nil, Errorf(CodeLimitExceeded, "metadata.set: over the extension's quota of %d bytes of metadata written in a run", c.q.MetadataBytes)
 	}
 	return nil, d.b.Metadata.SetMetadata(ctx, c.caps.Namespace(capability.MetadataWrite), a.Target, a.Key, a.Value)
 }

@@ -134,6 +134,16 @@ func (s *Store) KVDelete(ctx context.Context, ext, key string) error {
 	return nil
 }
 
+// KVUsage implements abi.KVUsage: the bytes of the extension's keys and values.
+func (s *Store) KVUsage(ctx context.Context, ext string) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(length(CAST(key AS BLOB)) + length(value)), 0) FROM ext_kv WHERE ext_id = ?`, ext).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("measuring the kv store of %s: %w", ext, err)
+	}
+	return n, nil
+}
+
 // KVList implements abi.KV.
 func (s *Store) KVList(ctx context.Context, ext, prefix, after string, limit int) ([]string, error) {
 	q := `SELECT key FROM ext_kv WHERE ext_id = ? AND key > ?`
@@ -637,6 +647,7 @@ func (j jobRun) Checkpoint(ctx context.Context, state json.RawMessage) error {
 // Interface guards.
 var (
 	_ abi.KV       = (*Store)(nil)
+	_ abi.KVUsage  = (*Store)(nil)
 	_ abi.Entries  = (*Store)(nil)
 	_ abi.Content  = (*Store)(nil)
 	_ abi.Metadata = (*Store)(nil)

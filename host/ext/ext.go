@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Errors a call fails with. The first four are faults: they count towards disabling.
+// Errors a call fails with. The first five are faults: they count towards disabling.
 var (
 	// ErrDeadline: the call ran past its deadline and was stopped (its instance is discarded).
 	ErrDeadline = errors.New("deadline exceeded")
@@ -21,6 +21,9 @@ var (
 	ErrOutputTooLarge = errors.New("output too large")
 	// ErrTrap: the module trapped or panicked (its instance is discarded).
 	ErrTrap = errors.New("trapped")
+	// ErrQuota: the call went over one of the extension's quotas (denied host calls, outcome
+	// data; see host/abi.Quotas and host/modules).
+	ErrQuota = errors.New("quota exceeded")
 
 	// ErrDisabled: the extension faulted too often and is disabled until Enable.
 	ErrDisabled = errors.New("extension is disabled")
@@ -34,7 +37,15 @@ var (
 
 // IsFault reports whether err is one of the faults that count towards disabling.
 func IsFault(err error) bool {
-	return errors.Is(err, ErrDeadline) || errors.Is(err, ErrMemoryLimit) || errors.Is(err, ErrOutputTooLarge) || errors.Is(err, ErrTrap)
+	return errors.Is(err, ErrDeadline) || errors.Is(err, ErrMemoryLimit) || errors.Is(err, ErrOutputTooLarge) || errors.Is(err, ErrTrap) ||
+		errors.Is(err, ErrQuota)
+}
+
+// Meter measures calls from the inside (what they made the host do): host/abi.Caller.
+type Meter interface {
+	// BeginCall returns the call's context, carrying its measurement, and end, which says
+	// whether the call broke a quota (err, a fault) and whether that disables the extension.
+	BeginCall(ctx context.Context) (context.Context, func() (disable bool, err error))
 }
 
 // Runner runs the exports of one loaded module. It is safe for concurrent use, bounds its own
@@ -98,6 +109,7 @@ func (f Fault) String() string {
 type Stats struct {
 	Calls, OK, GuestErrors                  uint64
 	Deadlines, MemoryLimits, Outputs, Traps uint64
+	Quotas                                  uint64 // calls over a quota
 	Rejected                                uint64 // calls refused while disabled
 	Disabled                                bool
 }
@@ -111,6 +123,7 @@ type Extension struct {
 	runner Runner
 	limits Limits
 	log    *slog.Logger
+	meter  Meter
 
 	mu          sync.Mutex
 	consecutive int
@@ -118,8 +131,8 @@ type Extension struct {
 	disabled    bool
 	closed      bool
 
-	calls, ok, guest, rejected        atomic.Uint64
-	deadlines, memory, outputs, traps atomic.Uint64
+	calls, ok, guest, rejected                atomic.Uint64
+	deadlines, memory, outputs, traps, quotas atomic.Uint64
 }
 
 // New wraps a runner. log may be nil.
@@ -129,6 +142,9 @@ func New(id string, r Runner, limits Limits, log *slog.Logger) *Extension {
 	}
 	return &Extension{id: id, runner: r, limits: limits.withDefaults(), log: log}
 }
+
+// SetMeter measures every later call with m (nil: none). Set it before the first call.
+func (x *Extension) SetMeter(m Meter) { x.meter = m }
 
 // ID is the extension's id.
 func (x *Extension) ID() string { return x.id }
@@ -155,7 +171,21 @@ func (x *Extension) Call(ctx context.Context, export string, input []byte) ([]by
 		ctx, cancel = context.WithTimeout(ctx, x.limits.Timeout)
 		defer cancel()
 	}
+	var end func() (bool, error)
+	if x.meter != nil {
+		ctx, end = x.meter.BeginCall(ctx)
+	}
 	out, err := x.runner.Run(ctx, export, input)
+	if end != nil {
+		if disable, qerr := end(); qerr != nil {
+			if !IsFault(err) {
+				out, err = nil, fmt.Errorf("%w: %v", ErrQuota, qerr)
+			}
+			if disable {
+				x.Disable(export, fmt.Errorf("%w: %v", ErrQuota, qerr))
+			}
+		}
+	}
 	if err == nil && len(out) > x.limits.MaxOutput {
 		out, err = nil, fmt.Errorf("%w: %d bytes, limit %d", ErrOutputTooLarge, len(out), x.limits.MaxOutput)
 	}
@@ -185,6 +215,8 @@ func (x *Extension) count(err error) {
 		x.memory.Add(1)
 	case errors.Is(err, ErrOutputTooLarge):
 		x.outputs.Add(1)
+	case errors.Is(err, ErrQuota):
+		x.quotas.Add(1)
 	default:
 		x.traps.Add(1)
 	}
@@ -238,6 +270,32 @@ func (x *Extension) historyLocked() string {
 	return strings.Join(parts, "; ")
 }
 
+// Fault records a fault found after a call returned (e.g. its outcomes over a quota): it counts
+// like the faults Call finds, towards disabling.
+func (x *Extension) Fault(export string, err error) {
+	x.count(err)
+	x.settle(err, export)
+}
+
+// Disable disables the extension now (until Enable), for the reason given.
+func (x *Extension) Disable(export string, reason error) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.disabled {
+		return
+	}
+	x.disabled = true
+	x.consecutive = max(x.consecutive, 1)
+	x.history = append(x.history, Fault{At: time.Now(), Export: export, Err: reason})
+	if len(x.history) > historyLen {
+		x.history = x.history[len(x.history)-historyLen:]
+	}
+	x.log.Error("extension disabled", "extension", x.id, "reason", reason)
+	if d, ok := x.runner.(Idler); ok {
+		go d.DropIdle(context.Background())
+	}
+}
+
 // Disabled reports whether the extension is disabled.
 func (x *Extension) Disabled() bool {
 	x.mu.Lock()
@@ -265,6 +323,7 @@ func (x *Extension) Stats() Stats {
 	return Stats{
 		Calls: x.calls.Load(), OK: x.ok.Load(), GuestErrors: x.guest.Load(), Rejected: x.rejected.Load(),
 		Deadlines: x.deadlines.Load(), MemoryLimits: x.memory.Load(), Outputs: x.outputs.Load(), Traps: x.traps.Load(),
+		Quotas:   x.quotas.Load(),
 		Disabled: x.Disabled(),
 	}
 }

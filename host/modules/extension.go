@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/cairnfs/cairn/core/pipeline"
+	"github.com/cairnfs/cairn/host/ext"
 	"github.com/cairnfs/cairn/schemas/manifest"
 )
 
@@ -41,6 +42,46 @@ type Extension struct {
 	Paths PathMapper
 	// ApplyData stores stage outputs; nil drops them (the ledger still records the outcome).
 	ApplyData DataApplier
+	// Limits bound the outcomes' data (zero fields: defaults).
+	Limits OutcomeLimits
+}
+
+// OutcomeLimits bound what a stage or sidecar call may hand back for the host to store.
+type OutcomeLimits struct {
+	// ItemData is the most bytes of one outcome's data (default 256 KiB): an outcome over it
+	// fails its item, and the call counts as a fault (ext.ErrQuota).
+	ItemData int
+	// BatchData is the most bytes of data all the outcomes of one call may total (default
+	// 4 MiB): a call over it fails its whole batch, as a fault.
+	BatchData int
+	// ErrorText is the longest error message kept for an item (default 4 KiB); a longer one is
+	// cut, with a note.
+	ErrorText int
+}
+
+// Defaults of OutcomeLimits.
+const (
+	DefaultItemData  = 256 << 10
+	DefaultBatchData = 4 << 20
+	DefaultErrorText = 4 << 10
+)
+
+func (l OutcomeLimits) withDefaults() OutcomeLimits {
+	if l.ItemData <= 0 {
+		l.ItemData = DefaultItemData
+	}
+	if l.BatchData <= 0 {
+		l.BatchData = DefaultBatchData
+	}
+	if l.ErrorText <= 0 {
+		l.ErrorText = DefaultErrorText
+	}
+	return l
+}
+
+// faulter is a Caller that counts faults found after a call returned (*ext.Extension).
+type faulter interface {
+	Fault(export string, err error)
 }
 
 // AddExtension registers every stage, loader and sidecar generator the manifest contributes,
@@ -146,12 +187,25 @@ func (x *Extension) call(ctx context.Context, what, export string, in, out any) 
 	return nil
 }
 
-// toOutcomes checks that there is exactly one outcome per item, in order, and converts them.
-func (x *Extension) toOutcomes(what string, items []pipeline.Item, got []outcome, apply func(it pipeline.Item, data json.RawMessage) func(context.Context, *sql.Tx) error) ([]pipeline.Outcome, error) {
+// toOutcomes checks that there is exactly one outcome per item, in order, and within the data
+// limits, and converts them. Data over a limit is a fault of the export's call.
+func (x *Extension) toOutcomes(what, export string, items []pipeline.Item, got []outcome, apply func(it pipeline.Item, data json.RawMessage) func(context.Context, *sql.Tx) error) ([]pipeline.Outcome, error) {
 	if len(got) != len(items) {
 		return nil, fmt.Errorf("%s of %s answered %d outcomes for %d items", what, x.Manifest.ID, len(got), len(items))
 	}
+	lim := x.Limits.withDefaults()
+	total := 0
+	for _, o := range got {
+		total += len(o.Data)
+	}
+	if total > lim.BatchData {
+		err := fmt.Errorf("%w: %s of %s answered %d bytes of outcome data for %d items, over the %d-byte limit per call",
+			ext.ErrQuota, what, x.Manifest.ID, total, len(items), lim.BatchData)
+		x.fault(export, err)
+		return nil, err
+	}
 	out := make([]pipeline.Outcome, len(items))
+	var over error
 	for i, o := range got {
 		if o.ContentUUID != items[i].ContentUUID {
 			return nil, fmt.Errorf("%s of %s: outcome %d is for content %q, want %q (one outcome per item, in order)",
@@ -159,12 +213,29 @@ func (x *Extension) toOutcomes(what string, items []pipeline.Item, got []outcome
 		}
 		switch {
 		case o.Error != "":
-			out[i].Err = errors.New(o.Error)
+			msg := o.Error
+			if len(msg) > lim.ErrorText {
+				msg = fmt.Sprintf("%s…(cut: %d bytes)", msg[:lim.ErrorText], len(o.Error))
+			}
+			out[i].Err = errors.New(msg)
+		case len(o.Data) > lim.ItemData:
+			over = fmt.Errorf("%w: %s of %s answered %d bytes of data for one item, over the %d-byte limit",
+				ext.ErrQuota, what, x.Manifest.ID, len(o.Data), lim.ItemData)
+			out[i].Err = over
 		case len(o.Data) > 0 && string(o.Data) != "null" && apply != nil:
 			out[i].Apply = apply(items[i], o.Data)
 		}
 	}
+	if over != nil {
+		x.fault(export, over)
+	}
 	return out, nil
+}
+
+func (x *Extension) fault(export string, err error) {
+	if f, ok := x.Caller.(faulter); ok {
+		f.Fault(export, err)
+	}
 }
 
 // ExtStage is an extension's pipeline stage: a batch of items is one call of the stage's export
@@ -265,7 +336,7 @@ func (s *ExtStage) process(ctx context.Context, items []pipeline.Item) ([]pipeli
 			return s.x.ApplyData(s.x.Manifest.ID, s.s.ID, it.ContentID, data)
 		}
 	}
-	return s.x.toOutcomes(what, items, res.Outcomes, apply)
+	return s.x.toOutcomes(what, s.s.Export, items, res.Outcomes, apply)
 }
 
 // ExtLoader is an extension's file-type loader: {items} in, {types} out.
@@ -331,7 +402,7 @@ func (g *ExtSidecar) Generate(ctx context.Context, variant string, items []pipel
 	if err := g.x.call(ctx, what, g.s.Export, in, &res); err != nil {
 		return nil, err
 	}
-	return g.x.toOutcomes(what, items, res.Outcomes, nil)
+	return g.x.toOutcomes(what, g.s.Export, items, res.Outcomes, nil)
 }
 
 // Interface guards.

@@ -58,7 +58,8 @@
 //   - Files: no ambient filesystem; only ModuleSpec.Files, mounted read-only at /data with
 //     wazero's FSConfig.WithFSMount (see host/datafs for what it exposes and how paths map).
 //   - stdout and stderr: captured line by line into the extension's logger (at most
-//     MaxLogLinesPerCall lines per call; longer lines are cut).
+//     MaxLogLinesPerCall lines and MaxLogBytesPerCall bytes per call, Limits.LogBytes over the
+//     module's life; longer lines are cut, and what is dropped is noted once).
 //   - Network: none. Extism's http_request is given no allowed hosts, so it traps on every
 //     call (it would follow redirects to any host through http.DefaultClient); the capability
 //     net is served by the host call http.request (host/abi), which checks every hop.

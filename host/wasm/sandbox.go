@@ -160,6 +160,9 @@ func (s *sleeper) sleep(ns int64) {
 // lines are dropped and counted.
 const MaxLogLinesPerCall = 1000
 
+// MaxLogBytesPerCall bounds the bytes of those lines per call.
+const MaxLogBytesPerCall = 64 << 10
+
 const maxLogLine = 4 << 10
 
 // output captures an instance's stdout and stderr into its logger, one record per line, and
@@ -169,8 +172,14 @@ type output struct {
 	log     *slog.Logger
 	mu      sync.Mutex
 	lines   int
+	bytes   int
 	dropped int
 	reason  string
+	// run counts the bytes every instance of the module logged, up to runLimit; past it lines
+	// are dropped (noted once).
+	run      *atomic.Int64
+	runLimit int64
+	runNoted *atomic.Bool
 }
 
 func (o *output) stream(name string, stderr bool) *stream {
@@ -182,9 +191,9 @@ func (o *output) reset() {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	if o.dropped > 0 {
-		o.log.Warn("guest output dropped", "lines", o.dropped, "limit", MaxLogLinesPerCall)
+		o.log.Warn("guest output dropped", "lines", o.dropped, "limit_lines", MaxLogLinesPerCall, "limit_bytes", MaxLogBytesPerCall)
 	}
-	o.lines, o.dropped, o.reason = 0, 0, ""
+	o.lines, o.bytes, o.dropped, o.reason = 0, 0, 0, ""
 }
 
 // crashReason returns the first crash explanation the guest printed during the call, or "".
@@ -230,10 +239,34 @@ func (s *stream) emit(line []byte) {
 	if s.stderr && o.reason == "" && (bytes.HasPrefix(line, []byte("fatal error: ")) || bytes.HasPrefix(line, []byte("panic: "))) {
 		o.reason = string(line)
 	}
-	if o.lines >= MaxLogLinesPerCall {
+	o.logLocked(slog.LevelInfo, string(line), s.name)
+}
+
+// extism logs a message of Extism's log_* functions, under the same limits as stdout and
+// stderr.
+func (o *output) extism(level slog.Level, msg string) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(msg) > maxLogLine {
+		msg = msg[:maxLogLine]
+	}
+	o.logLocked(level, msg, "extism")
+}
+
+// logLocked logs one line within the call's and the run's limits (o.mu held).
+func (o *output) logLocked(level slog.Level, line, stream string) {
+	if o.lines >= MaxLogLinesPerCall || o.bytes+len(line) > MaxLogBytesPerCall {
+		o.dropped++
+		return
+	}
+	if o.run != nil && o.run.Add(int64(len(line))) > o.runLimit {
+		if o.runNoted.CompareAndSwap(false, true) {
+			o.log.Warn("guest output dropped from now on: the module logged over its quota for the run", "limit_bytes", o.runLimit)
+		}
 		o.dropped++
 		return
 	}
 	o.lines++
-	o.log.Info(string(line), "stream", s.name)
+	o.bytes += len(line)
+	o.log.Log(context.Background(), level, line, "stream", stream)
 }

@@ -79,6 +79,10 @@ type Limits struct {
 	// instances cannot hold N times the limit). Growing past it fails the call with
 	// ErrMemoryLimit like the per-instance limit.
 	PoolMemory int64
+	// LogBytes bounds what the module's instances write to stdout and stderr together over the
+	// module's life (default 8 MiB; each call also at most MaxLogLinesPerCall lines and
+	// MaxLogBytesPerCall bytes). Past it lines are dropped, with one note.
+	LogBytes int64
 	// PoolSize is the most instances that exist at once (default GOMAXPROCS, at most 4).
 	PoolSize int
 	// Timeout is the deadline of a call whose context has none (default 30 s).
@@ -104,6 +108,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MemoryBudget <= 0 {
 		l.MemoryBudget = int64(l.MemoryLimitPages) * 65536 / 2
+	}
+	if l.LogBytes <= 0 {
+		l.LogBytes = 8 << 20
 	}
 	if l.PoolMemory <= 0 {
 		l.PoolMemory = int64(l.MemoryLimitPages) * 65536
@@ -167,6 +174,8 @@ type Module struct {
 
 	created, discarded, recycled atomic.Uint64
 	poolMem                      atomic.Int64 // bytes of every instance's memories
+	logBytes                     atomic.Int64 // bytes of stdout and stderr, every instance
+	logNoted                     atomic.Bool
 }
 
 // Load compiles spec.Wasm (or loads it from the compilation cache) and creates its first
@@ -288,7 +297,7 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	in := &instance{
 		mem:   &memTracker{limit: uint64(m.limits.MemoryLimitPages) * 65536, pool: &m.poolMem, poolLimit: m.limits.PoolMemory},
 		sleep: &sleeper{},
-		out:   &output{log: m.log},
+		out:   &output{log: m.log, run: &m.logBytes, runLimit: m.limits.LogBytes, runNoted: &m.logNoted},
 	}
 	mc := wazero.NewModuleConfig().
 		WithSysWalltime().
@@ -306,9 +315,7 @@ func (m *Module) newInstance(ctx context.Context) (*instance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("instantiating wasm module %s: %w", m.name, err)
 	}
-	p.SetLogger(func(level extism.LogLevel, msg string) {
-		m.log.Log(context.Background(), extismLevel(level), msg, "stream", "extism")
-	})
+	p.SetLogger(func(level extism.LogLevel, msg string) { in.out.extism(extismLevel(level), msg) })
 	in.p = p
 	m.created.Add(1)
 	return in, nil

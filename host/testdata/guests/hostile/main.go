@@ -9,6 +9,7 @@ package main
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"strconv"
@@ -237,5 +238,98 @@ func extismhttp() int32 {
 			return nil, err
 		}
 		return append([]byte(strconv.Itoa(resp.Status)+" "), resp.Body...), nil
+	})
+}
+
+// callHost sends one host call and returns the raw response.
+func callHost(fn string, args any) []byte {
+	a, _ := json.Marshal(args)
+	req, _ := json.Marshal(map[string]any{"fn": fn, "args": json.RawMessage(a)})
+	return pdk.CallHost(cairnCall, req)
+}
+
+// denyloop makes as many kv.set calls as the input says (the guest is not granted kv) and
+// outputs how many came back denied.
+//
+//go:wasmexport denyloop
+func denyloop() int32 {
+	return pdk.Export(func() error {
+		n, err := strconv.Atoi(pdk.InputString())
+		if err != nil {
+			return err
+		}
+		denied := 0
+		for i := 0; i < n; i++ {
+			if strings.Contains(string(callHost("kv.set", map[string]any{"key": "k", "value": "AA=="})), "capability_denied") {
+				denied++
+			}
+		}
+		pdk.OutputString(strconv.Itoa(denied))
+		return nil
+	})
+}
+
+// denyvary makes as many entries.query calls as the input says, each for another location it
+// was not granted, so that every denial has its own reason.
+//
+//go:wasmexport denyvary
+func denyvary() int32 {
+	return pdk.Export(func() error {
+		n, err := strconv.Atoi(pdk.InputString())
+		if err != nil {
+			return err
+		}
+		for i := 0; i < n; i++ {
+			callHost("entries.query", map[string]any{"location": "not-granted-" + strconv.Itoa(i)})
+		}
+		return nil
+	})
+}
+
+// logflood logs as much as it can in one call: the input's number of 16 KiB messages through
+// the host's log call (with 32 KiB of attributes each), of 4 KiB lines on stderr, and of 16 KiB
+// messages through Extism's log.
+//
+//go:wasmexport logflood
+func logflood() int32 {
+	return pdk.Export(func() error {
+		n, err := strconv.Atoi(pdk.InputString())
+		if err != nil {
+			return err
+		}
+		msg := strings.Repeat("x", 16<<10)
+		attrs := map[string]string{"big": strings.Repeat("y", 32<<10)}
+		line := strings.Repeat("z", 4<<10-1) + "\n"
+		for i := 0; i < n; i++ {
+			callHost("log", map[string]any{"level": "error", "msg": msg, "attrs": attrs})
+			os.Stderr.WriteString(line)
+			pdk.Log(pdk.LevelError, msg)
+		}
+		return nil
+	})
+}
+
+// bigdata is a stage that answers each item with data of config.bytes bytes.
+//
+//go:wasmexport bigdata
+func bigdata() int32 {
+	return pdk.ExportBytes(func(in []byte) ([]byte, error) {
+		var batch struct {
+			Config struct{ Bytes int } `json:"config"`
+			Items  []struct {
+				ContentUUID string `json:"content_uuid"`
+			} `json:"items"`
+		}
+		if err := json.Unmarshal(in, &batch); err != nil {
+			return nil, err
+		}
+		pad := strings.Repeat("d", batch.Config.Bytes)
+		var out struct {
+			Outcomes []map[string]any `json:"outcomes"`
+		}
+		for _, it := range batch.Items {
+			out.Outcomes = append(out.Outcomes, map[string]any{"content_uuid": it.ContentUUID, "data": map[string]string{"pad": pad}})
+		}
+		return json.Marshal(out)
 	})
 }
