@@ -291,6 +291,38 @@ func TestHostileExtensions(t *testing.T) {
 		w.assertGood(t)
 	})
 
+	t.Run("content.read outside the scope answers alike whether or not the file exists", func(t *testing.T) {
+		x := w.hostile(t, "oracle", host.Limits{})
+		ask := func(arg string, v any) *abi.Error {
+			_, e := hostCall(t, x, "content.read", map[string]any{arg: v, "length": 10})
+			if e == nil {
+				t.Fatalf("content.read %s=%v was answered", arg, v)
+			}
+			for _, leak := range []string{w.private, w.public, "diary", "a.txt", w.lib.Dir, "/data/"} {
+				if strings.Contains(e.Message, leak) {
+					t.Errorf("content.read %s=%v: %q names %q", arg, v, e.Message, leak)
+				}
+			}
+			return e
+		}
+		// The answer with the argument taken out is the same for every case.
+		norm := func(e *abi.Error, ref string) string { return e.Code + ": " + strings.Replace(e.Message, ref, "<ref>", 1) }
+		diary, other := w.lib.Files["private/diary.txt"], w.lib.Files["public/a.txt"]
+		want := norm(ask("entry_id", diary.EntryID), itoa(int(diary.EntryID)))
+		t.Log(want)
+		for _, id := range []int64{other.EntryID, 987654} {
+			if got := norm(ask("entry_id", id), itoa(int(id))); got != want {
+				t.Errorf("entry %d: %q, want %q", id, got, want)
+			}
+		}
+		for _, u := range []string{diary.ContentUUID, "00000000-0000-4000-8000-000000000000"} {
+			if got := norm(ask("content_uuid", u), u); got != strings.Replace(want, "entry <ref>", "content <ref>", 1) {
+				t.Errorf("content %s: %q, want %q", u, got, want)
+			}
+		}
+		w.assertGood(t)
+	})
+
 	t.Run("output over the cap is refused", func(t *testing.T) {
 		x := w.hostile(t, "flood", host.Limits{Call: ext.Limits{MaxOutput: 1 << 20}})
 		if _, err := call(x, "bigoutput", "2097152"); !errors.Is(err, ext.ErrOutputTooLarge) {

@@ -380,12 +380,23 @@ func (d *Dispatcher) contentRead(ctx context.Context, c *Caller, args json.RawMe
 	if d.b.Content == nil || c.files == nil {
 		return nil, unavailable("content.read", "file access")
 	}
+	// Whatever has no local copy inside the caller's scope — outside it, on another device, not
+	// in the library at all — gets one answer, naming only what the caller asked for: neither
+	// where the file is nor whether it exists.
+	outside := func() error {
+		what := "content " + a.ContentUUID
+		if a.EntryID != 0 {
+			what = fmt.Sprintf("entry %d", a.EntryID)
+		}
+		return &capability.DeniedError{Extension: c.id, Capability: capability.ContentRead,
+			Reason: "does not cover " + what + " (no local copy of it in the granted locations and globs)"}
+	}
 	copies, err := d.b.Content.Copies(ctx, ContentRef{ContentUUID: a.ContentUUID, EntryID: a.EntryID})
+	if errors.Is(err, ErrNotFound) {
+		return nil, outside()
+	}
 	if err != nil {
 		return nil, err
-	}
-	if len(copies) == 0 {
-		return nil, Errorf(CodeNotFound, "content.read: no local copy")
 	}
 	scope := c.caps.Files(capability.ContentRead)
 	var pick *FileRef
@@ -396,7 +407,7 @@ func (d *Dispatcher) contentRead(ctx context.Context, c *Caller, args json.RawMe
 		}
 	}
 	if pick == nil {
-		return nil, scope.Deny(datafs.Path(copies[0].Location, copies[0].Rel))
+		return nil, outside()
 	}
 	f, err := c.files.OpenFile(pick.Location, pick.Rel)
 	if err != nil {
