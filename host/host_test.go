@@ -306,7 +306,9 @@ func TestHostileExtensions(t *testing.T) {
 			return e
 		}
 		// The answer with the argument taken out is the same for every case.
-		norm := func(e *abi.Error, ref string) string { return e.Code + ": " + strings.Replace(e.Message, ref, "<ref>", 1) }
+		norm := func(e *abi.Error, ref string) string {
+			return e.Code + ": " + strings.Replace(e.Message, ref, "<ref>", 1)
+		}
 		diary, other := w.lib.Files["private/diary.txt"], w.lib.Files["public/a.txt"]
 		want := norm(ask("entry_id", diary.EntryID), itoa(int(diary.EntryID)))
 		t.Log(want)
