@@ -30,7 +30,7 @@ func init() {
 			"ext remove ID [--force]\tuninstall (refused while others depend on it, unless --force)",
 			"ext grant ID CAP...\tgrant requested capabilities",
 			"ext revoke ID CAP...\trevoke capabilities",
-			"ext run FILE.wasm FUNCTION\tcall any Extism plugin's export (--input, --input-file, --config k=v; --stub-missing: stand-ins for host functions cairn does not provide)",
+			"ext run FILE.wasm FUNCTION\tcall any Extism plugin's export (--input, --input-file, --config k=v; --max-output: print at most this much, default 1MiB; --stub-missing: stand-ins for host functions cairn does not provide)",
 		},
 		about: "Extensions add stages, loaders and sidecars to Cairn. They are installed per data directory " +
 			"($CAIRN_HOME/extensions) from a registry, a .cairnpkg file, a URL or a project folder, and run with only the " +
@@ -103,6 +103,7 @@ type extFlags struct {
 	config   []string
 	trustNew bool
 	stubs    bool
+	maxOut   string
 	// explicit consents (see extstore.UpdateOptions and the registry trust model)
 	allowDowngrade bool
 	acceptNewKey   bool
@@ -121,6 +122,7 @@ func runExt(ctx context.Context, a *app, args []string) error {
 	fs.StringVar(&f.input, "input", "", "run: input string")
 	fs.StringVar(&f.inFile, "input-file", "", "run: read the input from a file")
 	fs.BoolVar(&f.trustNew, "trust", false, "install: trust the package's publisher key if it is unknown")
+	fs.StringVar(&f.maxOut, "max-output", "1MiB", "run: the most output printed (bytes, or with KiB, MiB, GiB); a larger output is an error")
 	fs.BoolVar(&f.stubs, "stub-missing", false, "run: define the host functions the plugin imports and cairn does not provide as stubs that fail only when called")
 	fs.BoolVar(&f.allowDowngrade, "allow-downgrade", false, "update: accept a release older than the installed one")
 	fs.BoolVar(&f.acceptNewKey, "accept-new-key", false, "install/update: accept a package signed by another key than the one that installed the extension (its grants are reset)")

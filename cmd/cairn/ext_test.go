@@ -302,3 +302,27 @@ func TestExtInstallSameVersion(t *testing.T) {
 		t.Fatal("install --force did not install the edited module")
 	}
 }
+
+// TestHostileExtRunOutput: `cairn ext run` prints at most --max-output (default 1 MiB) of a
+// plugin's output and fails beyond it; it used to print whatever the plugin answered.
+func TestHostileExtRunOutput(t *testing.T) {
+	guest := filepath.Join(t.TempDir(), "hostile.wasm")
+	build := exec.Command("go", "build", "-buildmode=c-shared", "-trimpath", "-o", guest, "./host/testdata/guests/hostile")
+	build.Dir = repoRoot(t)
+	build.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm", "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building the hostile guest: %v\n%s", err, out)
+	}
+	home := t.TempDir()
+	r := cairn(t, home, "ext", "run", guest, "bigoutput", "--input", "20000000")
+	if r.code != 1 || len(r.stdout) != 0 || !strings.Contains(r.stderr, "output too large: 20000000 bytes, limit 1048576") ||
+		!strings.Contains(r.stderr, "--max-output") {
+		t.Fatalf("20 MB output: exit %d, %d bytes printed, %q", r.code, len(r.stdout), r.stderr)
+	}
+	if out := must(t, home, "ext", "run", "--max-output", "2MiB", guest, "bigoutput", "--input", "2000000"); len(out) != 2000001 {
+		t.Errorf("2 MB under --max-output 2MiB: %d bytes printed", len(out))
+	}
+	if r := cairn(t, home, "ext", "run", "--max-output", "lots", guest, "noop"); r.code != 2 || !strings.Contains(r.stderr, "--max-output") {
+		t.Errorf("--max-output lots: exit %d %q", r.code, r.stderr)
+	}
+}
