@@ -83,6 +83,7 @@ func (w *world) hostile(t *testing.T, name string, limits host.Limits) *host.Ext
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.unloadAtEnd(t, x)
 	return x
 }
 

@@ -4,6 +4,9 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"testing"
+
+	"github.com/cairnfs/cairn/host"
 )
 
 // logCounter counts the bytes the host logs for each extension (messages, attribute keys and
@@ -51,3 +54,13 @@ func (h countHandler) WithAttrs(as []slog.Attr) slog.Handler {
 }
 
 func (h countHandler) WithGroup(string) slog.Handler { return h }
+
+// unloadAtEnd unloads x when the test ends (if it is still loaded), so that a long suite does
+// not keep every extension it loaded, as a real host does not.
+func (w *world) unloadAtEnd(t *testing.T, x *host.Extension) {
+	t.Cleanup(func() {
+		if _, ok := w.h.Get(x.ID()); ok {
+			w.h.Unload(context.Background(), x.ID())
+		}
+	})
+}

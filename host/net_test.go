@@ -31,6 +31,7 @@ func (w *world) netGuest(t *testing.T, name string, hosts ...string) *host.Exten
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.unloadAtEnd(t, x)
 	return x
 }
 

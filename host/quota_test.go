@@ -35,6 +35,7 @@ func (w *world) loadGuest(t *testing.T, name string, caps capability.Grant, limi
 	if err != nil {
 		t.Fatal(err)
 	}
+	w.unloadAtEnd(t, x)
 	return x
 }
 

@@ -29,8 +29,22 @@ type guestBuild struct {
 // Main runs a test binary's tests and removes what the helpers built. Use it as
 //
 //	func TestMain(m *testing.M) { os.Exit(hosttest.Main(m)) }
+//
+// With CAIRN_TEST_PEAK_RSS set, it prints the test process's peak resident set size (Linux
+// VmHWM) when the tests end, for measuring the host's memory under the hostile tests:
+//
+//	CAIRN_TEST_PEAK_RSS=1 go test -count=1 -run Hostile ./host/
 func Main(m *testing.M) int {
 	code := m.Run()
+	if os.Getenv("CAIRN_TEST_PEAK_RSS") != "" {
+		if b, err := os.ReadFile("/proc/self/status"); err == nil {
+			for _, l := range strings.Split(string(b), "\n") {
+				if strings.HasPrefix(l, "VmHWM:") {
+					fmt.Fprintf(os.Stderr, "hosttest: peak RSS of the test process %s\n", strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:")))
+				}
+			}
+		}
+	}
 	if tmpDir != "" {
 		os.RemoveAll(tmpDir)
 	}
