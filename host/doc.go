@@ -6,12 +6,19 @@
 //   - host/capability: requested ∩ granted capabilities and their scopes;
 //   - host/datafs: the read-only /data tree of exactly the granted files;
 //   - host/abi: the host ABI v1 dispatcher (cairn:host/v1 call), with capability checks, audit
-//     of denials and a rate limit per extension;
+//     of denials, a rate limit and quotas per extension (audit rows, log bytes, denied calls,
+//     stored bytes: Limits.Quotas), and the HTTP client of http.request (Config.HTTP), the only
+//     network an extension has;
 //   - host/backend: the ABI's backends on the library's SQLite store, sidecar folder, event bus
 //     and jobs;
 //   - host/wasm: the WASM runtime (Extism on wazero) with its compilation cache and instance pools;
 //   - host/ext: the Extension handle (deadlines, output cap, fault counting, disabling);
-//   - host/modules: the registry of stages, loaders and sidecar generators of every kind.
+//   - host/modules: the registry of stages, loaders and sidecar generators of every kind, with
+//     the limits of their outcomes' data (Limits.Outcomes).
+//
+// Every export call is measured by its extension's abi.Caller (ext.Meter): a call that makes
+// too many denied host calls is a fault, and an extension over its run's quota of them is
+// disabled. Unload writes the counts of repeated denials to the audit log.
 //
 // Loading a WASM extension (Host.Load) checks, in order: the manifest is valid; the ABI range admits this host's ABI (else an error naming both sides and which is too old);
 // the module's BLAKE3 matches the manifest; the user's grant intersects with the request; the
