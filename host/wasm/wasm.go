@@ -508,6 +508,9 @@ type PoolStats struct {
 	Created   uint64 // ever created
 	Discarded uint64 // closed after a fault
 	Recycled  uint64 // closed for being over the memory budget
+	// MemoryBytes is what the linear memories of every instance hold now (Limits.PoolMemory
+	// caps it).
+	MemoryBytes int64
 }
 
 // Stats returns the pool's counters.
@@ -517,7 +520,7 @@ func (m *Module) Stats() PoolStats {
 	m.mu.Unlock()
 	busy := len(m.slots) - idle
 	return PoolStats{Size: m.limits.PoolSize, Idle: idle, Busy: max(busy, 0), Created: m.created.Load(),
-		Discarded: m.discarded.Load(), Recycled: m.recycled.Load()}
+		Discarded: m.discarded.Load(), Recycled: m.recycled.Load(), MemoryBytes: m.poolMem.Load()}
 }
 
 // Close waits (until ctx ends) for running calls, then closes every instance and the module's

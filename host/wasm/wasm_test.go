@@ -275,3 +275,40 @@ func TestWarmLoadUsesTheCache(t *testing.T) {
 		t.Errorf("a warm load rewrote the cache (the compiled module was not found in it):\nafter the cold load:\n%safter the warm load:\n%s", afterCold, afterWarm)
 	}
 }
+
+// TestPoolMemory: the instances of a module share one memory cap (a second instance cannot
+// take what the first holds), and what closed instances held is given back to the pool, after
+// a clean close, a trap or a cancelled call alike.
+func TestPoolMemory(t *testing.T) {
+	m := load(t, runtime(t), wasm.ModuleSpec{Name: "dev.test.poolmem", Wasm: hosttest.Guest(t, "hostile"),
+		Limits: wasm.Limits{PoolSize: 2, MemoryLimitPages: 2048, MemoryBudget: 1 << 30}}) // 128 MiB for the pool
+	if _, err := run(t, m, "grow", "80"); err != nil { // one instance keeps 80 MiB
+		t.Fatal(err)
+	}
+	// Keep that instance busy, so that the next call needs a second one.
+	ctx, cancel := context.WithCancel(context.Background())
+	spun := make(chan error, 1)
+	go func() { _, err := m.Run(ctx, "spin", nil); spun <- err }()
+	for m.Stats().Busy != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	_, err := run(t, m, "grow", "80")
+	if !errors.Is(err, ext.ErrMemoryLimit) || !strings.Contains(err.Error(), "instances together") {
+		t.Errorf("80 MiB on a second instance while the first holds 80 of 128: %v", err)
+	}
+	t.Log(err)
+	cancel()
+	if err := <-spun; !errors.Is(err, ext.ErrDeadline) {
+		t.Errorf("cancelled spin: %v", err)
+	}
+	if _, err := run(t, m, "grow", "80"); err != nil {
+		t.Fatalf("80 MiB once the first instance is gone: %v", err)
+	}
+	if _, err := run(t, m, "panic_raw", ""); !errors.Is(err, ext.ErrTrap) {
+		t.Fatal(err)
+	}
+	m.DropIdle(context.Background())
+	if s := m.Stats(); s.MemoryBytes != 0 || s.Idle != 0 {
+		t.Errorf("after every instance closed: %+v, want no memory held", s)
+	}
+}
