@@ -367,11 +367,20 @@ type StageStatus struct {
 	Location string `json:"location"`
 	Pipeline string `json:"pipeline"`
 	store.StageCounts
-	Version int   `json:"version"`
-	Pending int64 `json:"pending"`
-	// PendingBound: the step has path filters the count cannot apply, so Pending is an upper bound.
-	PendingBound bool                 `json:"pending_upper_bound,omitempty"`
-	Failures     []store.StageFailure `json:"failures,omitempty"`
+	Version int `json:"version"`
+	// Pending is what `pipeline run` would hand to the stage now: counted with the run's own
+	// selection (types, sizes and paths).
+	Pending  int64           `json:"pending"`
+	Failures []stageFailure `json:"failures,omitempty"`
+}
+
+// stageFailure is a failure listed by path: the files holding the content.
+type stageFailure struct {
+	Paths   []string `json:"paths"`
+	Stage   string   `json:"stage"`
+	Version int      `json:"version"`
+	Error   string   `json:"error"`
+	Content string   `json:"content_uuid"`
 }
 
 func pipelineStatus(ctx context.Context, a *app, f pipelineFlags, pos []string) error {
@@ -405,25 +414,34 @@ func pipelineStatus(ctx context.Context, a *app, f pipelineFlags, pos []string) 
 			if err != nil {
 				return fmt.Errorf("%s: %w", t.loc.Path, err)
 			}
-			steps, resolved, err := buildSteps(lh, p, "")
+			steps, _, err := buildSteps(lh, p, "")
 			if err != nil {
 				return err
 			}
 			if !f.json {
 				fmt.Fprintf(a.stdout, "%s: pipeline %s\n  %-20s %-4s %9s %9s %9s\n", t.loc.Path, pn, "stage", "ver", "done", "failed", "pending")
 			}
-			for i, st := range steps {
+			var notes []string
+			for _, st := range steps {
 				c, err := lib.Store.CountStage(ctx, t.loc.ID, st.Stage.ID(), st.Stage.Version(), st.Types)
 				if err != nil {
 					return err
 				}
-				s := StageStatus{Location: t.loc.Path, Pipeline: pn, StageCounts: c, Version: st.Stage.Version(), Pending: c.Missing + c.Stale}
-				if len(resolved[i].Filter.Globs) > 0 || len(resolved[i].Filter.ExcludeGlobs) > 0 {
-					s.PendingBound = true // path filters are not counted by the database
+				s := StageStatus{Location: t.loc.Path, Pipeline: pn, StageCounts: c, Version: st.Stage.Version()}
+				if s.Pending, err = pipeline.Pending(ctx, lib.Store, t.loc, st, false, 0); err != nil {
+					return err
 				}
 				if f.failed > 0 && c.Failed > 0 {
-					if s.Failures, err = lib.Store.StageFailures(ctx, t.loc.ID, st.Stage.ID(), f.failed); err != nil {
+					fs, err := lib.Store.StageFailures(ctx, t.loc.ID, st.Stage.ID(), f.failed)
+					if err != nil {
 						return err
+					}
+					for _, fl := range fs {
+						paths := make([]string, len(fl.Paths))
+						for i, p := range fl.Paths {
+							paths[i] = t.loc.Abs(p)
+						}
+						s.Failures = append(s.Failures, stageFailure{Paths: paths, Stage: fl.Stage, Version: fl.Version, Error: fl.Error, Content: fl.UUID})
 					}
 				}
 				if f.json {
@@ -432,14 +450,21 @@ func pipelineStatus(ctx context.Context, a *app, f pipelineFlags, pos []string) 
 					}
 					continue
 				}
-				pending := fmt.Sprint(s.Pending)
-				if s.PendingBound {
-					pending = "≤" + pending
-				}
-				fmt.Fprintf(a.stdout, "  %-20s v%-3d %9d %9d %9s\n", c.Stage, s.Version, c.Done, c.Failed, pending)
+				fmt.Fprintf(a.stdout, "  %-20s v%-3d %9d %9d %9d\n", c.Stage, s.Version, c.Done, c.Failed, s.Pending)
 				for _, fl := range s.Failures {
-					fmt.Fprintf(a.stdout, "      failed %s: %s\n", fl.UUID, firstLine(fl.Error))
+					more := ""
+					if len(fl.Paths) > 1 {
+						more = fmt.Sprintf(" (and %s)", plural(int64(len(fl.Paths)-1), "other file"))
+					}
+					fmt.Fprintf(a.stdout, "      failed %s%s: %s\n", fl.Paths[0], more, firstLine(fl.Error))
 				}
+				if c.MissingTool > 0 {
+					notes = append(notes, fmt.Sprintf("%s: %s wait for a tool that is not installed (retried by every run; `cairn pipeline run`)",
+						c.Stage, plural(c.MissingTool, "content")))
+				}
+			}
+			for _, n := range notes {
+				fmt.Fprintf(a.stdout, "  note: %s\n", n)
 			}
 		}
 		return nil
