@@ -370,7 +370,7 @@ type StageStatus struct {
 	Version int `json:"version"`
 	// Pending is what `pipeline run` would hand to the stage now: counted with the run's own
 	// selection (types, sizes and paths).
-	Pending  int64           `json:"pending"`
+	Pending  int64          `json:"pending"`
 	Failures []stageFailure `json:"failures,omitempty"`
 }
 

@@ -155,14 +155,14 @@ func placeholders(n int) string {
 
 // StageCounts is the ledger of one stage over a location's contents.
 type StageCounts struct {
-	Stage   string `json:"stage"`
-	Done    int64  `json:"done"`    // done at the current version
-	Failed  int64  `json:"failed"`  // failed at the current version
+	Stage  string `json:"stage"`
+	Done   int64  `json:"done"`   // done at the current version
+	Failed int64  `json:"failed"` // failed at the current version
 	// MissingTool: waiting for an external program that is not installed (at the current
 	// version; retried by every run).
 	MissingTool int64 `json:"missing_tool"`
-	Stale   int64  `json:"stale"`   // recorded at another version (will re-run)
-	Missing int64  `json:"missing"` // never run
+	Stale       int64 `json:"stale"`   // recorded at another version (will re-run)
+	Missing     int64 `json:"missing"` // never run
 }
 
 // CountStage counts a location's contents by their ledger state for stage at version, among
