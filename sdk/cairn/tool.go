@@ -1,7 +1,5 @@
 package cairn
 
-import "strings"
-
 // MissingToolError is the error of an item that could not be processed because an external
 // program the extension runs (ffmpeg, pdftoppm, …) is not installed. Fail an item with it
 // (it.Fail(cairn.MissingTool(…))): the host records the item as waiting for the tool, not as a
@@ -31,10 +29,4 @@ func (e *MissingToolError) Error() string {
 		s += ": " + e.Detail
 	}
 	return s
-}
-
-// IsMissingTool reports whether an outcome's error text says a tool is missing.
-func IsMissingTool(msg string) bool {
-	rest, ok := strings.CutPrefix(msg, "missing tool ")
-	return ok && rest != "" && rest[0] != ' '
 }
