@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
-	"time"
 
-	"github.com/cairnfs/cairn/core/jobs"
 	"github.com/cairnfs/cairn/core/library"
 	"github.com/cairnfs/cairn/core/pipeline"
 	"github.com/cairnfs/cairn/core/store"
@@ -234,8 +232,10 @@ func pipelineRunCmd(ctx context.Context, a *app, f pipelineFlags, name string, p
 			return err
 		}
 		var errs []error
+		var sums []PipelineSummary
 		for _, t := range targets {
 			sum, err := runPipelineOn(ctx, a, lib, lh, p, t.loc, t.subtree, f)
+			sums = append(sums, sum)
 			if f.json {
 				a.jsonLine(sum)
 			} else {
@@ -248,7 +248,13 @@ func pipelineRunCmd(ctx context.Context, a *app, f pipelineFlags, name string, p
 				break
 			}
 		}
-		return errors.Join(errs...)
+		if !f.json {
+			printToolNotes(a, sums)
+		}
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		return filesFailed(sums, "cairn pipeline run "+p.Name+" --retry-failed")
 	})
 }
 
@@ -287,81 +293,6 @@ func runTargets(ctx context.Context, lib *library.Library, path []string) ([]run
 	return out, nil
 }
 
-// PipelineSummary is what a pipeline run did over one location.
-type PipelineSummary struct {
-	Pipeline   string                 `json:"pipeline"`
-	Location   string                 `json:"location"`
-	Subtree    string                 `json:"subtree,omitempty"`
-	JobID      int64                  `json:"job_id"`
-	State      string                 `json:"state"`
-	Resumed    bool                   `json:"resumed,omitempty"`
-	Steps      []pipeline.StepSummary `json:"steps"`
-	DurationMs int64                  `json:"duration_ms"`
-	Error      string                 `json:"error,omitempty"`
-}
-
-// runPipelineOn runs (or resumes) p over loc as a durable job.
-func runPipelineOn(ctx context.Context, a *app, lib *library.Library, lh *libHost, p *pipedef.Pipeline, loc *store.Location, subtree string, f pipelineFlags) (PipelineSummary, error) {
-	sum := PipelineSummary{Pipeline: p.Name, Location: loc.Path, Subtree: subtree}
-	start := time.Now()
-	steps, _, err := buildSteps(lh, p, subtree)
-	if err != nil {
-		sum.State, sum.Error = string(jobs.Failed), err.Error()
-		return sum, err
-	}
-	target := fmt.Sprintf("%d:%s", loc.ID, p.Name)
-	if subtree != "" {
-		target += ":" + subtree
-	}
-	job, err := lib.Jobs.Unfinished(ctx, pipelineJobKind, target)
-	if err != nil {
-		return sum, err
-	}
-	if job != nil {
-		sum.Resumed = true
-		if !f.json {
-			fmt.Fprintf(a.stderr, "resuming pipeline job %d (%s)\n", job.ID, job.State)
-		}
-	} else if job, err = lib.Jobs.Create(ctx, pipelineJobKind, target); err != nil {
-		return sum, err
-	}
-	sum.JobID = job.ID
-	bar := newProgressBar(a.stderr, !f.noProgress && !f.json)
-	stopBar := bar.follow(lib.Bus)
-	var cp pipeline.Checkpoint
-	state, err := lib.Jobs.Execute(ctx, job, func(ctx context.Context, run *jobs.Run) error {
-		r := &pipeline.Runner{Store: lib.Store, Location: loc, Pipeline: p.Name, Steps: steps, Run: run, RetryFailed: f.retryFailed}
-		var err error
-		cp, err = r.Execute(ctx)
-		return err
-	})
-	stopBar()
-	sum.State, sum.Steps, sum.DurationMs = string(state), cp.Steps, time.Since(start).Milliseconds()
-	if err != nil {
-		sum.Error = err.Error()
-	}
-	return sum, err
-}
-
-func printPipelineSummary(a *app, s PipelineSummary) {
-	where := s.Location
-	if s.Subtree != "" {
-		where += "/" + s.Subtree
-	}
-	fmt.Fprintf(a.stdout, "pipeline %s on %s: %s in %s (job %d)\n", s.Pipeline, where, s.State,
-		time.Duration(s.DurationMs)*time.Millisecond, s.JobID)
-	for _, st := range s.Steps {
-		fmt.Fprintf(a.stdout, "  %-20s v%-3d %8d done %6d failed", st.Stage, st.Version, st.RunDone, st.RunFailed)
-		if st.Done != st.RunDone || st.Failed != st.RunFailed {
-			fmt.Fprintf(a.stdout, "  (job total %d done, %d failed)", st.Done, st.Failed)
-		}
-		fmt.Fprintln(a.stdout)
-	}
-	if s.Error != "" {
-		fmt.Fprintf(a.stdout, "  error: %s\n", s.Error)
-	}
-}
-
 // StageStatus is the ledger of one stage of a location's pipeline.
 type StageStatus struct {
 	Location string `json:"location"`
@@ -372,15 +303,6 @@ type StageStatus struct {
 	// selection (types, sizes and paths).
 	Pending  int64          `json:"pending"`
 	Failures []stageFailure `json:"failures,omitempty"`
-}
-
-// stageFailure is a failure listed by path: the files holding the content.
-type stageFailure struct {
-	Paths   []string `json:"paths"`
-	Stage   string   `json:"stage"`
-	Version int      `json:"version"`
-	Error   string   `json:"error"`
-	Content string   `json:"content_uuid"`
 }
 
 func pipelineStatus(ctx context.Context, a *app, f pipelineFlags, pos []string) error {
@@ -432,16 +354,8 @@ func pipelineStatus(ctx context.Context, a *app, f pipelineFlags, pos []string) 
 					return err
 				}
 				if f.failed > 0 && c.Failed > 0 {
-					fs, err := lib.Store.StageFailures(ctx, t.loc.ID, st.Stage.ID(), f.failed)
-					if err != nil {
+					if s.Failures, err = failuresByPath(ctx, lib, t.loc, st.Stage.ID(), 0, f.failed); err != nil {
 						return err
-					}
-					for _, fl := range fs {
-						paths := make([]string, len(fl.Paths))
-						for i, p := range fl.Paths {
-							paths[i] = t.loc.Abs(p)
-						}
-						s.Failures = append(s.Failures, stageFailure{Paths: paths, Stage: fl.Stage, Version: fl.Version, Error: fl.Error, Content: fl.UUID})
 					}
 				}
 				if f.json {
@@ -452,11 +366,7 @@ func pipelineStatus(ctx context.Context, a *app, f pipelineFlags, pos []string) 
 				}
 				fmt.Fprintf(a.stdout, "  %-20s v%-3d %9d %9d %9d\n", c.Stage, s.Version, c.Done, c.Failed, s.Pending)
 				for _, fl := range s.Failures {
-					more := ""
-					if len(fl.Paths) > 1 {
-						more = fmt.Sprintf(" (and %s)", plural(int64(len(fl.Paths)-1), "other file"))
-					}
-					fmt.Fprintf(a.stdout, "      failed %s%s: %s\n", fl.Paths[0], more, firstLine(fl.Error))
+					fmt.Fprintf(a.stdout, "      failed %s\n", fl)
 				}
 				if c.MissingTool > 0 {
 					notes = append(notes, fmt.Sprintf("%s: %s wait for a tool that is not installed (retried by every run; `cairn pipeline run`)",

@@ -206,19 +206,20 @@ type StageFailure struct {
 	Paths []string `json:"paths"`
 }
 
-// StageFailures lists up to limit failures of stage (every stage when "") in a location, by
-// stage and content, each with the paths of the location's files holding the content.
-func (s *Store) StageFailures(ctx context.Context, locID int64, stage string, limit int) ([]StageFailure, error) {
+// StageFailures lists up to limit failures of stage (every stage when "") in a location recorded
+// at or after since (Unix ns; 0 for all), by stage and content, each with the paths of the
+// location's files holding the content.
+func (s *Store) StageFailures(ctx context.Context, locID int64, stage string, since int64, limit int) ([]StageFailure, error) {
 	rows, err := s.sql.QueryContext(ctx, `WITH f AS (
 		SELECT c.id, c.uuid, l.stage, l.version, COALESCE(l.error, '') AS error
 		FROM stage_ledger l JOIN content_identities c ON c.id = l.content_id
-		WHERE l.status = 'failed' AND (? = '' OR l.stage = ?)
+		WHERE l.status = 'failed' AND (? = '' OR l.stage = ?) AND l.updated_at >= ?
 		AND EXISTS (SELECT 1 FROM entries e WHERE e.content_id = c.id AND e.location_id = ?)
 		ORDER BY l.stage, c.id LIMIT ?)
 	SELECT f.id, f.uuid, f.stage, f.version, f.error, COALESCE(d.path, ''), e.name
 	FROM f JOIN entries e ON e.content_id = f.id AND e.location_id = ?
 	LEFT JOIN dir_paths d ON d.entry_id = e.parent_id
-	ORDER BY f.stage, f.id, e.id`, stage, stage, locID, limit, locID)
+	ORDER BY f.stage, f.id, e.id`, stage, stage, since, locID, limit, locID)
 	if err != nil {
 		return nil, fmt.Errorf("listing stage failures: %w", err)
 	}
