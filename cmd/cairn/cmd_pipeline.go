@@ -4,7 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cairnfs/cairn/internal/firstparty"
+	"github.com/cairnfs/cairn/registry/extstore"
+	"github.com/cairnfs/cairn/schemas/manifest"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/cairnfs/cairn/core/library"
@@ -120,45 +125,80 @@ func withHost(ctx context.Context, a *app, write bool, fn func(lib *library.Libr
 	return fn(lib, lh)
 }
 
+// pipelineValidate checks pipeline files against the stages of the first-party extensions and
+// of the extensions installed in the home, from their manifests: no library is opened and no
+// extension is loaded. Every problem of every file is reported.
 func pipelineValidate(ctx context.Context, a *app, f pipelineFlags, files []string) error {
 	files = append(files, f.files...)
-	var ps map[string]*pipedef.Pipeline
-	var err error
-	if len(files) > 0 {
-		ps = map[string]*pipedef.Pipeline{}
-		var errs []error
-		for _, file := range files {
-			one, err := loadFile(file)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			for _, p := range one.Pipelines {
-				ps[p.Name] = p
-			}
+	if len(files) == 0 {
+		files, _ = filepath.Glob(filepath.Join(a.pipelineDir(), "*.toml"))
+		sort.Strings(files)
+		if len(files) == 0 {
+			fmt.Fprintf(a.stderr, "no pipeline files in %s (the built-in default is always valid)\n", a.pipelineDir())
+			return nil
 		}
-		err = errors.Join(errs...)
-	} else {
-		ps, err = loadPipelines(a)
 	}
+	cat, err := stageCatalog(a)
 	if err != nil {
 		return err
 	}
-	return withHost(ctx, a, false, func(lib *library.Library, lh *libHost) error {
-		var errs []error
-		for _, n := range pipelineNames(ps) {
-			if _, _, err := buildSteps(lh, ps[n], ""); err != nil {
-				errs = append(errs, err)
-				continue
+	var errs []error
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reading pipelines: %w", err))
+			continue
+		}
+		pf, err := pipedef.Validate(file, b, cat)
+		if err != nil {
+			for _, e := range pipedef.Errors(err) {
+				errs = append(errs, e)
 			}
 			if f.json {
-				a.jsonLine(map[string]any{"name": n, "source": ps[n].Source, "valid": true})
+				for _, e := range pipedef.Errors(err) {
+					a.jsonLine(map[string]any{"file": e.File, "line": e.Line, "pipeline": e.Pipeline, "stage": e.Stage, "error": e.Reason})
+				}
+			}
+			continue
+		}
+		for _, p := range pf.Pipelines {
+			if f.json {
+				a.jsonLine(map[string]any{"name": p.Name, "source": p.Source, "valid": true})
 			} else {
-				fmt.Fprintf(a.stdout, "%s: ok (%s)\n", n, ps[n].Source)
+				fmt.Fprintf(a.stdout, "%s: ok (%s)\n", p.Name, p.Source)
 			}
 		}
-		return errors.Join(errs...)
-	})
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	if !f.json {
+		for _, e := range errs {
+			fmt.Fprintln(a.stderr, e)
+		}
+	}
+	return fmt.Errorf("%s found", plural(int64(len(errs)), "problem"))
+}
+
+// stageCatalog is every stage a pipeline may name, from manifests: the first-party extensions
+// embedded in this binary, then the extensions installed in the home (an installed one wins).
+func stageCatalog(a *app) (pipedef.ManifestCatalog, error) {
+	var ms []*manifest.Manifest
+	if os.Getenv("CAIRN_NO_FIRST_PARTY") == "" {
+		fp, err := firstparty.Manifests()
+		if err != nil {
+			return nil, fmt.Errorf("reading the first-party manifests: %w", err)
+		}
+		ms = append(ms, fp...)
+	}
+	installed, err := (&extstore.Store{Dir: filepath.Join(a.home.Dir, "extensions")}).List()
+	if err != nil {
+		return nil, fmt.Errorf("reading the installed extensions: %w", err)
+	}
+	for _, x := range installed {
+		ms = append(ms, x.Manifest)
+	}
+	return pipedef.CatalogOf(ms)
 }
 
 func pipelineShow(ctx context.Context, a *app, f pipelineFlags, name string) error {

@@ -73,7 +73,11 @@ func (p *Pipeline) Resolve(c Catalog) ([]Step, error) {
 		}
 		infos[i], known[i] = info, true
 		if err := checkConfig(info, s.Config); err != nil {
-			fail(s, "config: %v", err)
+			at := s
+			if s.ConfigLine > 0 {
+				at.Line = s.ConfigLine
+			}
+			fail(at, "config: %v", err)
 		}
 	}
 	// Edges: deps[i] are the steps that must run before step i.

@@ -184,7 +184,7 @@ id = "stage.filetype"
 	bad := strings.Replace(src, "[256]", "[2]", 1)
 	f, _ = Parse("pipelines.toml", []byte(bad))
 	_, err = f.Lookup("thumbs").Resolve(catalog)
-	if err == nil || !strings.HasPrefix(err.Error(), `pipelines.toml:2: pipeline "thumbs", stage stage.thumbnail: config:`) {
+	if err == nil || !strings.HasPrefix(err.Error(), `pipelines.toml:7: pipeline "thumbs", stage stage.thumbnail: config:`) {
 		t.Errorf("invalid config: %v", err)
 	}
 }

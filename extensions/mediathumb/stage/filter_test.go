@@ -1,6 +1,7 @@
-package main
+package stage
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/cairnfs/cairn/schemas/manifest"
@@ -14,7 +15,7 @@ import (
 // (or a pipeline step wider than it) left PostScript, troff, RTF and TeX documents pending in
 // `pipeline status` forever.
 func TestFilterMatchesWhat(t *testing.T) {
-	m, err := exttest.LoadManifest(manifest.FileName)
+	m, err := exttest.LoadManifest(filepath.Join("..", manifest.FileName))
 	if err != nil {
 		t.Fatal(err)
 	}
