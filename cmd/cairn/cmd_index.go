@@ -120,7 +120,7 @@ func runIndex(ctx context.Context, a *app, args []string) error {
 	}
 	// Files a stage could not process are failures (the exit status says so); contents that
 	// wait for a missing tool are only the note above.
-	return filesFailed(sums, "cairn pipeline run NAME --retry-failed")
+	return filesFailed(sums)
 }
 
 // locationForIndex finds the location for PATH, adding it when PATH is not inside one.

@@ -294,7 +294,7 @@ func pipelineRunCmd(ctx context.Context, a *app, f pipelineFlags, name string, p
 		if err := errors.Join(errs...); err != nil {
 			return err
 		}
-		return filesFailed(sums, "cairn pipeline run "+p.Name+" --retry-failed")
+		return filesFailed(sums)
 	})
 }
 
@@ -393,6 +393,9 @@ func pipelineStatus(ctx context.Context, a *app, f pipelineFlags, pos []string) 
 				if s.Pending, err = pipeline.Pending(ctx, lib.Store, t.loc, st, false, 0); err != nil {
 					return err
 				}
+				// Contents waiting for a missing tool are offered again by every run, but they
+				// are their own column (missing_tool), not pending work.
+				s.Pending = max(0, s.Pending-c.MissingTool)
 				if f.failed > 0 && c.Failed > 0 {
 					if s.Failures, err = failuresByPath(ctx, lib, t.loc, st.Stage.ID(), 0, f.failed); err != nil {
 						return err

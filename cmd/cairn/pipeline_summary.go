@@ -230,20 +230,30 @@ func printToolNotes(a *app, sums []PipelineSummary) {
 // them); contents waiting for a missing tool are not failures.
 type errFilesFailed struct {
 	n     int64
-	retry string
+	retry []string
 }
 
 func (e errFilesFailed) Error() string {
-	return fmt.Sprintf("%s could not be processed (listed above; retry with `%s`)", plural(e.n, "file"), e.retry)
+	return fmt.Sprintf("%s on broken or unsupported files (listed above; retry with %s)", plural(e.n, "stage failure"),
+		strings.Join(e.retry, ", "))
 }
 
 // filesFailed returns an errFilesFailed when the runs failed on any file, else nil.
-func filesFailed(sums []PipelineSummary, retry string) error {
+func filesFailed(sums []PipelineSummary) error {
 	var n int64
+	var retry []string
 	for _, s := range sums {
+		var in int64
 		for _, st := range s.Steps {
-			n += st.RunFailed
+			in += st.RunFailed
 		}
+		if in > 0 {
+			cmd := "`cairn pipeline run " + s.Pipeline + " " + s.Location + " --retry-failed`"
+			if len(retry) == 0 || retry[len(retry)-1] != cmd {
+				retry = append(retry, cmd)
+			}
+		}
+		n += in
 	}
 	if n == 0 {
 		return nil
