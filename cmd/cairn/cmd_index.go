@@ -26,6 +26,7 @@ func init() {
 type indexFlags struct {
 	json, noProgress, allowEmpty bool
 	noPipeline                   bool
+	strict                       bool // exit 1 when a stage failed on a file
 	pipeline                     string
 	mode                         string
 	cfg                          store.LocationConfig // for a location index adds
@@ -42,6 +43,7 @@ func runIndex(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&f.cfg.NoIgnore, "no-ignore", false, "for a new location: index everything (no system, VCS, dev, NAS or .gitignore rules)")
 	fs.StringVar(&f.pipeline, "pipeline", "", "for a new location: the pipeline to run after indexing (default: $CAIRN_DEFAULT_PIPELINE or \"default\"; \"none\")")
 	fs.BoolVar(&f.noPipeline, "no-pipeline", false, "do not run the locations' pipelines after indexing")
+	fs.BoolVar(&f.strict, "strict", false, "exit 1 when a pipeline stage failed on a file (broken or unsupported; a missing tool is not a failure)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -118,9 +120,10 @@ func runIndex(ctx context.Context, a *app, args []string) error {
 	if firstErr != nil {
 		return errors.New("indexing failed (details above; the index keeps everything committed before the failure)")
 	}
-	// Files a stage could not process are failures (the exit status says so); contents that
-	// wait for a missing tool are only the note above.
-	return filesFailed(sums)
+	// Files a stage could not process are failures, listed above and counted here (with
+	// --strict, in the exit status too); contents that wait for a missing tool are only the
+	// note above.
+	return reportFailures(a, f.strict, f.json, filesFailed(sums))
 }
 
 // locationForIndex finds the location for PATH, adding it when PATH is not inside one.

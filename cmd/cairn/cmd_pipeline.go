@@ -39,6 +39,7 @@ const pipelineJobKind = "pipeline"
 
 type pipelineFlags struct {
 	json, noProgress, retryFailed bool
+	strict                        bool // run: exit 1 when a stage failed on a file
 	files                         stringList
 	failed                        int
 }
@@ -54,6 +55,7 @@ func runPipeline(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&f.json, "json", false, "print JSON lines")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "run: do not draw a progress bar")
 	fs.BoolVar(&f.retryFailed, "retry-failed", false, "run: also retry contents a stage failed on")
+	fs.BoolVar(&f.strict, "strict", false, "run: exit 1 when a stage failed on a file (a missing tool is not a failure)")
 	fs.Var(&f.files, "file", "also read pipelines from this TOML file (repeatable)")
 	fs.IntVar(&f.failed, "failed", 0, "status: list up to this many failures per stage")
 	pos, err := parse(fs, args)
@@ -294,7 +296,7 @@ func pipelineRunCmd(ctx context.Context, a *app, f pipelineFlags, name string, p
 		if err := errors.Join(errs...); err != nil {
 			return err
 		}
-		return filesFailed(sums)
+		return reportFailures(a, f.strict, f.json, filesFailed(sums))
 	})
 }
 
@@ -343,6 +345,8 @@ type StageStatus struct {
 	// selection (types, sizes and paths).
 	Pending  int64          `json:"pending"`
 	Failures []stageFailure `json:"failures,omitempty"`
+	// Tools are the missing tools the contents counted in missing_tool wait for.
+	Tools []pipeline.ToolCount `json:"missing_tools,omitempty"`
 }
 
 func pipelineStatus(ctx context.Context, a *app, f pipelineFlags, pos []string) error {
@@ -396,6 +400,11 @@ func pipelineStatus(ctx context.Context, a *app, f pipelineFlags, pos []string) 
 				// Contents waiting for a missing tool are offered again by every run, but they
 				// are their own column (missing_tool), not pending work.
 				s.Pending = max(0, s.Pending-c.MissingTool)
+				if c.MissingTool > 0 {
+					if s.Tools, err = missingTools(ctx, lib, t.loc, st); err != nil {
+						return err
+					}
+				}
 				if f.failed > 0 && c.Failed > 0 {
 					if s.Failures, err = failuresByPath(ctx, lib, t.loc, st.Stage.ID(), 0, f.failed); err != nil {
 						return err
@@ -411,9 +420,13 @@ func pipelineStatus(ctx context.Context, a *app, f pipelineFlags, pos []string) 
 				for _, fl := range s.Failures {
 					fmt.Fprintf(a.stdout, "      failed %s\n", fl)
 				}
-				if c.MissingTool > 0 {
-					notes = append(notes, fmt.Sprintf("%s: %s wait for a tool that is not installed (retried by every run; `cairn pipeline run`)",
-						c.Stage, plural(c.MissingTool, "content")))
+				for _, tc := range s.Tools {
+					pkg := ""
+					if tc.Package != "" {
+						pkg = " (Debian package " + tc.Package + ")"
+					}
+					notes = append(notes, fmt.Sprintf("%s: %s %s for %s, which is not installed%s; every run offers them again",
+						c.Stage, plural(tc.Count, "content"), map[bool]string{true: "waits", false: "wait"}[tc.Count == 1], tc.Tool, pkg))
 				}
 			}
 			for _, n := range notes {
@@ -431,4 +444,28 @@ func loadFile(path string) (*pipedef.File, error) {
 		return nil, fmt.Errorf("reading pipelines: %w", err)
 	}
 	return pipedef.Parse(path, b)
+}
+
+// missingTools are the tools a step's contents wait for, from the ledger's error texts.
+func missingTools(ctx context.Context, lib *library.Library, loc *store.Location, st pipeline.Step) ([]pipeline.ToolCount, error) {
+	errs, err := lib.Store.StageErrors(ctx, loc.ID, st.Stage.ID(), st.Stage.Version(), pipeline.StatusMissingTool)
+	if err != nil {
+		return nil, err
+	}
+	var out []pipeline.ToolCount
+	for _, e := range errs {
+		mt := pipeline.ParseMissingTool(e.Error)
+		if mt == nil {
+			mt = &pipeline.MissingToolError{Tool: "an unnamed tool"}
+		}
+		i := 0
+		for i < len(out) && out[i].Tool != mt.Tool {
+			i++
+		}
+		if i == len(out) {
+			out = append(out, pipeline.ToolCount{Tool: mt.Tool, Package: mt.Package})
+		}
+		out[i].Count += e.Count
+	}
+	return out, nil
 }

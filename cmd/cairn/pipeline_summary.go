@@ -226,8 +226,8 @@ func printToolNotes(a *app, sums []PipelineSummary) {
 	}
 }
 
-// errFilesFailed is returned when a pipeline run failed on broken files (the summaries list
-// them); contents waiting for a missing tool are not failures.
+// errFilesFailed says that a pipeline run failed on broken or unsupported files (the summaries
+// list them); contents waiting for a missing tool are not failures.
 type errFilesFailed struct {
 	n     int64
 	retry []string
@@ -259,4 +259,17 @@ func filesFailed(sums []PipelineSummary) error {
 		return nil
 	}
 	return errFilesFailed{n: n, retry: retry}
+}
+
+// reportFailures returns err (from filesFailed) with strict; otherwise it prints it as the
+// summary's last line and the command succeeds: a broken file in a folder is the file's
+// problem, not the indexer's.
+func reportFailures(a *app, strict, asJSON bool, err error) error {
+	if err == nil || strict {
+		return err
+	}
+	if !asJSON {
+		fmt.Fprintf(a.stdout, "failures: %v\n", err)
+	}
+	return nil
 }

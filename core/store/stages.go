@@ -309,3 +309,31 @@ func (s *Store) execIn(ctx context.Context, q string, args []any, ids []int64) (
 	}
 	return n, nil
 }
+
+// ErrorCount is a ledger error text and how many contents have it.
+type ErrorCount struct {
+	Error string
+	Count int64
+}
+
+// StageErrors counts a location's contents whose ledger row for stage has status (e.g.
+// StatusMissingTool) at version, by error text, most frequent first (at most 100 texts).
+func (s *Store) StageErrors(ctx context.Context, locID int64, stage string, version int, status string) ([]ErrorCount, error) {
+	rows, err := s.sql.QueryContext(ctx, `SELECT COALESCE(l.error, ''), count(*) FROM stage_ledger l
+		WHERE l.stage = ? AND l.version = ? AND l.status = ?
+		AND EXISTS (SELECT 1 FROM entries e WHERE e.content_id = l.content_id AND e.location_id = ?)
+		GROUP BY l.error ORDER BY count(*) DESC, l.error LIMIT 100`, stage, version, status, locID)
+	if err != nil {
+		return nil, fmt.Errorf("counting the %s outcomes of %s: %w", status, stage, err)
+	}
+	defer rows.Close()
+	var out []ErrorCount
+	for rows.Next() {
+		var e ErrorCount
+		if err := rows.Scan(&e.Error, &e.Count); err != nil {
+			return nil, fmt.Errorf("counting the %s outcomes of %s: %w", status, stage, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
