@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/cairnfs/cairn/core/index"
@@ -87,7 +88,11 @@ func TestInterruptedRunAgreesWithJob(t *testing.T) {
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var firstTotal int64 = -1
+	var item string
 	lib.Jobs.OnProgress = func(p jobs.Progress) {
+		if p.Item != "" && item == "" {
+			item = p.Item
+		}
 		if p.Phase == "stage:stage.integrity" && firstTotal < 0 {
 			firstTotal = p.Total
 		}
@@ -117,6 +122,9 @@ func TestInterruptedRunAgreesWithJob(t *testing.T) {
 	}
 	if ret.Steps[0].Handled() != ledger || ret.Steps[0].RunDone != ledger || saved.Steps[0].Handled() != ledger || row.Done != ledger {
 		t.Errorf("after Ctrl-C: returned %+v, job row done %d, checkpoint %+v; the ledger holds %d", ret.Steps[0], row.Done, saved.Steps[0], ledger)
+	}
+	if !strings.HasPrefix(item, loc.Path+"/") {
+		t.Errorf("the run never said which file the stage was on (item %q)", item)
 	}
 	if firstTotal != contents || row.Total != contents {
 		t.Errorf("progress total %d at the start, %d in the job row; want %d contents", firstTotal, row.Total, contents)
