@@ -101,6 +101,9 @@ func (p *progressBar) redraw(now time.Time) {
 }
 
 func (p *progressBar) draw(now time.Time) {
+	if p.last.Phase == "" {
+		return // a job that has not said what it does yet
+	}
 	line := progressLine(p.last, &p.est, now, now.Sub(p.start), now.Sub(p.since))
 	pad := ""
 	if n := p.width - len(line); n > 0 {
