@@ -26,6 +26,7 @@ func init() {
 type indexFlags struct {
 	json, noProgress, allowEmpty bool
 	noPipeline                   bool
+	strict                       bool // exit 1 when a stage failed on a file
 	pipeline                     string
 	mode                         string
 	cfg                          store.LocationConfig // for a location index adds
@@ -42,6 +43,7 @@ func runIndex(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&f.cfg.NoIgnore, "no-ignore", false, "for a new location: index everything (no system, VCS, dev, NAS or .gitignore rules)")
 	fs.StringVar(&f.pipeline, "pipeline", "", "for a new location: the pipeline to run after indexing (default: $CAIRN_DEFAULT_PIPELINE or \"default\"; \"none\")")
 	fs.BoolVar(&f.noPipeline, "no-pipeline", false, "do not run the locations' pipelines after indexing")
+	fs.BoolVar(&f.strict, "strict", false, "exit 1 when a pipeline stage failed on a file (broken or unsupported; a missing tool is not a failure)")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -92,10 +94,15 @@ func runIndex(ctx context.Context, a *app, args []string) error {
 			lh.Close()
 		}
 	}()
+	var sums []PipelineSummary
 	for i := range locs {
 		err := indexLocation(ctx, a, lib, &locs[i], f)
 		if err == nil && !f.noPipeline && ctx.Err() == nil {
-			err = indexPipeline(ctx, a, lib, &lh, &locs[i], f)
+			var sum *PipelineSummary
+			sum, err = indexPipeline(ctx, a, lib, &lh, &locs[i], f)
+			if sum != nil {
+				sums = append(sums, *sum)
+			}
 		}
 		if err != nil {
 			fmt.Fprintf(a.stderr, "cairn index: %s: %v\n", locs[i].Path, err)
@@ -107,10 +114,16 @@ func runIndex(ctx context.Context, a *app, args []string) error {
 			break
 		}
 	}
+	if !f.json {
+		printToolNotes(a, sums) // once, after every location: not one line per file
+	}
 	if firstErr != nil {
 		return errors.New("indexing failed (details above; the index keeps everything committed before the failure)")
 	}
-	return nil
+	// Files a stage could not process are failures, listed above and counted here (with
+	// --strict, in the exit status too); contents that wait for a missing tool are only the
+	// note above.
+	return reportFailures(a, f.strict, f.json, filesFailed(sums))
 }
 
 // locationForIndex finds the location for PATH, adding it when PATH is not inside one.
@@ -171,24 +184,24 @@ func indexLocation(ctx context.Context, a *app, lib *library.Library, loc *store
 }
 
 // indexPipeline runs the location's pipeline after it was indexed (contents identified), starting
-// the extension host on first use.
-func indexPipeline(ctx context.Context, a *app, lib *library.Library, lh **libHost, loc *store.Location, f indexFlags) error {
+// the extension host on first use. It returns the run's summary (nil when no pipeline ran).
+func indexPipeline(ctx context.Context, a *app, lib *library.Library, lh **libHost, loc *store.Location, f indexFlags) (*PipelineSummary, error) {
 	name := locationPipeline(loc)
 	if name == "" {
-		return nil
+		return nil, nil
 	}
 	if mode := loc.IndexMode; (f.mode == "" && mode == store.ModeShallow) || f.mode == store.ModeShallow {
-		return nil // no content identities: nothing for stages to work on
+		return nil, nil // no content identities: nothing for stages to work on
 	}
 	ps, lerr := loadPipelines(a)
 	p, err := pickPipeline(ps, lerr, name)
 	if err != nil {
-		return fmt.Errorf("the location's pipeline: %w (change it with `cairn location pipeline PATH NAME`)", err)
+		return nil, fmt.Errorf("the location's pipeline: %w (change it with `cairn location pipeline PATH NAME`)", err)
 	}
 	if *lh == nil {
 		h, err := startHost(ctx, a, lib)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		*lh = h
 	}
@@ -200,7 +213,7 @@ func indexPipeline(ctx context.Context, a *app, lib *library.Library, lh **libHo
 	} else {
 		printPipelineSummary(a, sum)
 	}
-	return err
+	return &sum, err
 }
 
 func orDash(s string) string {

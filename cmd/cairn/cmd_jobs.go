@@ -61,7 +61,7 @@ func runJobs(ctx context.Context, a *app, args []string) error {
 				}
 				continue
 			}
-			fmt.Fprintf(a.stdout, "%4d  %-6s %-10s %-8s %10d/%-10d %s\n", j.ID, j.Kind, j.State, orDash(j.Phase), j.Done, j.Total,
+			fmt.Fprintf(a.stdout, "%4d  %-8s %-10s %-24s %21s  %s\n", j.ID, j.Kind, j.State, orDash(j.Phase), progressText(j.Done, j.Total),
 				time.Unix(0, j.UpdatedAt).Format(time.DateTime))
 		}
 		if len(js) == 0 && !*asJSON {
@@ -90,7 +90,7 @@ func runJobs(ctx context.Context, a *app, args []string) error {
 			}
 			return a.jsonLine(out)
 		}
-		fmt.Fprintf(a.stdout, "job %d (%s) %s, phase %s, %d/%d\n", j.ID, j.Kind, j.State, orDash(j.Phase), j.Done, j.Total)
+		fmt.Fprintf(a.stdout, "job %d (%s) %s, phase %s, %s\n", j.ID, j.Kind, j.State, orDash(j.Phase), progressText(j.Done, j.Total))
 		if j.Error != "" {
 			fmt.Fprintf(a.stdout, "error: %s\n", j.Error)
 		}
@@ -153,4 +153,12 @@ func resumeHere(ctx context.Context, a *app, j *jobs.Job, asJSON, noProgress boo
 		return fmt.Errorf("job %d: %w", j.ID, err)
 	}
 	return indexLocation(ctx, a, lib, loc, indexFlags{json: asJSON, noProgress: noProgress})
+}
+
+// progressText is "done/total", with "?" for a total that is not known (0).
+func progressText(done, total int64) string {
+	if total <= 0 {
+		return fmt.Sprintf("%d/?", done)
+	}
+	return fmt.Sprintf("%d/%d", done, total)
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cairnfs/cairn/internal/firstparty"
+	"github.com/cairnfs/cairn/registry/extstore"
+	"github.com/cairnfs/cairn/schemas/manifest"
 	"os"
+	"path/filepath"
+	"sort"
 	"strings"
-	"time"
 
-	"github.com/cairnfs/cairn/core/jobs"
 	"github.com/cairnfs/cairn/core/library"
 	"github.com/cairnfs/cairn/core/pipeline"
 	"github.com/cairnfs/cairn/core/store"
@@ -36,6 +39,7 @@ const pipelineJobKind = "pipeline"
 
 type pipelineFlags struct {
 	json, noProgress, retryFailed bool
+	strict                        bool // run: exit 1 when a stage failed on a file
 	files                         stringList
 	failed                        int
 }
@@ -51,6 +55,7 @@ func runPipeline(ctx context.Context, a *app, args []string) error {
 	fs.BoolVar(&f.json, "json", false, "print JSON lines")
 	fs.BoolVar(&f.noProgress, "no-progress", false, "run: do not draw a progress bar")
 	fs.BoolVar(&f.retryFailed, "retry-failed", false, "run: also retry contents a stage failed on")
+	fs.BoolVar(&f.strict, "strict", false, "run: exit 1 when a stage failed on a file (a missing tool is not a failure)")
 	fs.Var(&f.files, "file", "also read pipelines from this TOML file (repeatable)")
 	fs.IntVar(&f.failed, "failed", 0, "status: list up to this many failures per stage")
 	pos, err := parse(fs, args)
@@ -122,45 +127,80 @@ func withHost(ctx context.Context, a *app, write bool, fn func(lib *library.Libr
 	return fn(lib, lh)
 }
 
+// pipelineValidate checks pipeline files against the stages of the first-party extensions and
+// of the extensions installed in the home, from their manifests: no library is opened and no
+// extension is loaded. Every problem of every file is reported.
 func pipelineValidate(ctx context.Context, a *app, f pipelineFlags, files []string) error {
 	files = append(files, f.files...)
-	var ps map[string]*pipedef.Pipeline
-	var err error
-	if len(files) > 0 {
-		ps = map[string]*pipedef.Pipeline{}
-		var errs []error
-		for _, file := range files {
-			one, err := loadFile(file)
-			if err != nil {
-				errs = append(errs, err)
-				continue
-			}
-			for _, p := range one.Pipelines {
-				ps[p.Name] = p
-			}
+	if len(files) == 0 {
+		files, _ = filepath.Glob(filepath.Join(a.pipelineDir(), "*.toml"))
+		sort.Strings(files)
+		if len(files) == 0 {
+			fmt.Fprintf(a.stderr, "no pipeline files in %s (the built-in default is always valid)\n", a.pipelineDir())
+			return nil
 		}
-		err = errors.Join(errs...)
-	} else {
-		ps, err = loadPipelines(a)
 	}
+	cat, err := stageCatalog(a)
 	if err != nil {
 		return err
 	}
-	return withHost(ctx, a, false, func(lib *library.Library, lh *libHost) error {
-		var errs []error
-		for _, n := range pipelineNames(ps) {
-			if _, _, err := buildSteps(lh, ps[n], ""); err != nil {
-				errs = append(errs, err)
-				continue
+	var errs []error
+	for _, file := range files {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("reading pipelines: %w", err))
+			continue
+		}
+		pf, err := pipedef.Validate(file, b, cat)
+		if err != nil {
+			for _, e := range pipedef.Errors(err) {
+				errs = append(errs, e)
 			}
 			if f.json {
-				a.jsonLine(map[string]any{"name": n, "source": ps[n].Source, "valid": true})
+				for _, e := range pipedef.Errors(err) {
+					a.jsonLine(map[string]any{"file": e.File, "line": e.Line, "pipeline": e.Pipeline, "stage": e.Stage, "error": e.Reason})
+				}
+			}
+			continue
+		}
+		for _, p := range pf.Pipelines {
+			if f.json {
+				a.jsonLine(map[string]any{"name": p.Name, "source": p.Source, "valid": true})
 			} else {
-				fmt.Fprintf(a.stdout, "%s: ok (%s)\n", n, ps[n].Source)
+				fmt.Fprintf(a.stdout, "%s: ok (%s)\n", p.Name, p.Source)
 			}
 		}
-		return errors.Join(errs...)
-	})
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	if !f.json {
+		for _, e := range errs {
+			fmt.Fprintln(a.stderr, e)
+		}
+	}
+	return fmt.Errorf("%s found", plural(int64(len(errs)), "problem"))
+}
+
+// stageCatalog is every stage a pipeline may name, from manifests: the first-party extensions
+// embedded in this binary, then the extensions installed in the home (an installed one wins).
+func stageCatalog(a *app) (pipedef.ManifestCatalog, error) {
+	var ms []*manifest.Manifest
+	if os.Getenv("CAIRN_NO_FIRST_PARTY") == "" {
+		fp, err := firstparty.Manifests()
+		if err != nil {
+			return nil, fmt.Errorf("reading the first-party manifests: %w", err)
+		}
+		ms = append(ms, fp...)
+	}
+	installed, err := (&extstore.Store{Dir: filepath.Join(a.home.Dir, "extensions")}).List()
+	if err != nil {
+		return nil, fmt.Errorf("reading the installed extensions: %w", err)
+	}
+	for _, x := range installed {
+		ms = append(ms, x.Manifest)
+	}
+	return pipedef.CatalogOf(ms)
 }
 
 func pipelineShow(ctx context.Context, a *app, f pipelineFlags, name string) error {
@@ -234,8 +274,10 @@ func pipelineRunCmd(ctx context.Context, a *app, f pipelineFlags, name string, p
 			return err
 		}
 		var errs []error
+		var sums []PipelineSummary
 		for _, t := range targets {
 			sum, err := runPipelineOn(ctx, a, lib, lh, p, t.loc, t.subtree, f)
+			sums = append(sums, sum)
 			if f.json {
 				a.jsonLine(sum)
 			} else {
@@ -248,7 +290,13 @@ func pipelineRunCmd(ctx context.Context, a *app, f pipelineFlags, name string, p
 				break
 			}
 		}
-		return errors.Join(errs...)
+		if !f.json {
+			printToolNotes(a, sums)
+		}
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
+		return reportFailures(a, f.strict, f.json, filesFailed(sums))
 	})
 }
 
@@ -287,91 +335,18 @@ func runTargets(ctx context.Context, lib *library.Library, path []string) ([]run
 	return out, nil
 }
 
-// PipelineSummary is what a pipeline run did over one location.
-type PipelineSummary struct {
-	Pipeline   string                 `json:"pipeline"`
-	Location   string                 `json:"location"`
-	Subtree    string                 `json:"subtree,omitempty"`
-	JobID      int64                  `json:"job_id"`
-	State      string                 `json:"state"`
-	Resumed    bool                   `json:"resumed,omitempty"`
-	Steps      []pipeline.StepSummary `json:"steps"`
-	DurationMs int64                  `json:"duration_ms"`
-	Error      string                 `json:"error,omitempty"`
-}
-
-// runPipelineOn runs (or resumes) p over loc as a durable job.
-func runPipelineOn(ctx context.Context, a *app, lib *library.Library, lh *libHost, p *pipedef.Pipeline, loc *store.Location, subtree string, f pipelineFlags) (PipelineSummary, error) {
-	sum := PipelineSummary{Pipeline: p.Name, Location: loc.Path, Subtree: subtree}
-	start := time.Now()
-	steps, _, err := buildSteps(lh, p, subtree)
-	if err != nil {
-		sum.State, sum.Error = string(jobs.Failed), err.Error()
-		return sum, err
-	}
-	target := fmt.Sprintf("%d:%s", loc.ID, p.Name)
-	if subtree != "" {
-		target += ":" + subtree
-	}
-	job, err := lib.Jobs.Unfinished(ctx, pipelineJobKind, target)
-	if err != nil {
-		return sum, err
-	}
-	if job != nil {
-		sum.Resumed = true
-		if !f.json {
-			fmt.Fprintf(a.stderr, "resuming pipeline job %d (%s)\n", job.ID, job.State)
-		}
-	} else if job, err = lib.Jobs.Create(ctx, pipelineJobKind, target); err != nil {
-		return sum, err
-	}
-	sum.JobID = job.ID
-	bar := newProgressBar(a.stderr, !f.noProgress && !f.json)
-	stopBar := bar.follow(lib.Bus)
-	var cp pipeline.Checkpoint
-	state, err := lib.Jobs.Execute(ctx, job, func(ctx context.Context, run *jobs.Run) error {
-		r := &pipeline.Runner{Store: lib.Store, Location: loc, Pipeline: p.Name, Steps: steps, Run: run, RetryFailed: f.retryFailed}
-		var err error
-		cp, err = r.Execute(ctx)
-		return err
-	})
-	stopBar()
-	sum.State, sum.Steps, sum.DurationMs = string(state), cp.Steps, time.Since(start).Milliseconds()
-	if err != nil {
-		sum.Error = err.Error()
-	}
-	return sum, err
-}
-
-func printPipelineSummary(a *app, s PipelineSummary) {
-	where := s.Location
-	if s.Subtree != "" {
-		where += "/" + s.Subtree
-	}
-	fmt.Fprintf(a.stdout, "pipeline %s on %s: %s in %s (job %d)\n", s.Pipeline, where, s.State,
-		time.Duration(s.DurationMs)*time.Millisecond, s.JobID)
-	for _, st := range s.Steps {
-		fmt.Fprintf(a.stdout, "  %-20s v%-3d %8d done %6d failed", st.Stage, st.Version, st.RunDone, st.RunFailed)
-		if st.Done != st.RunDone || st.Failed != st.RunFailed {
-			fmt.Fprintf(a.stdout, "  (job total %d done, %d failed)", st.Done, st.Failed)
-		}
-		fmt.Fprintln(a.stdout)
-	}
-	if s.Error != "" {
-		fmt.Fprintf(a.stdout, "  error: %s\n", s.Error)
-	}
-}
-
 // StageStatus is the ledger of one stage of a location's pipeline.
 type StageStatus struct {
 	Location string `json:"location"`
 	Pipeline string `json:"pipeline"`
 	store.StageCounts
-	Version int   `json:"version"`
-	Pending int64 `json:"pending"`
-	// PendingBound: the step has path filters the count cannot apply, so Pending is an upper bound.
-	PendingBound bool                 `json:"pending_upper_bound,omitempty"`
-	Failures     []store.StageFailure `json:"failures,omitempty"`
+	Version int `json:"version"`
+	// Pending is what `pipeline run` would hand to the stage now: counted with the run's own
+	// selection (types, sizes and paths).
+	Pending  int64          `json:"pending"`
+	Failures []stageFailure `json:"failures,omitempty"`
+	// Tools are the missing tools the contents counted in missing_tool wait for.
+	Tools []pipeline.ToolCount `json:"missing_tools,omitempty"`
 }
 
 func pipelineStatus(ctx context.Context, a *app, f pipelineFlags, pos []string) error {
@@ -405,24 +380,33 @@ func pipelineStatus(ctx context.Context, a *app, f pipelineFlags, pos []string) 
 			if err != nil {
 				return fmt.Errorf("%s: %w", t.loc.Path, err)
 			}
-			steps, resolved, err := buildSteps(lh, p, "")
+			steps, _, err := buildSteps(lh, p, "")
 			if err != nil {
 				return err
 			}
 			if !f.json {
 				fmt.Fprintf(a.stdout, "%s: pipeline %s\n  %-20s %-4s %9s %9s %9s\n", t.loc.Path, pn, "stage", "ver", "done", "failed", "pending")
 			}
-			for i, st := range steps {
+			var notes []string
+			for _, st := range steps {
 				c, err := lib.Store.CountStage(ctx, t.loc.ID, st.Stage.ID(), st.Stage.Version(), st.Types)
 				if err != nil {
 					return err
 				}
-				s := StageStatus{Location: t.loc.Path, Pipeline: pn, StageCounts: c, Version: st.Stage.Version(), Pending: c.Missing + c.Stale}
-				if len(resolved[i].Filter.Globs) > 0 || len(resolved[i].Filter.ExcludeGlobs) > 0 {
-					s.PendingBound = true // path filters are not counted by the database
+				s := StageStatus{Location: t.loc.Path, Pipeline: pn, StageCounts: c, Version: st.Stage.Version()}
+				if s.Pending, err = pipeline.Pending(ctx, lib.Store, t.loc, st, false, 0); err != nil {
+					return err
+				}
+				// Contents waiting for a missing tool are offered again by every run, but they
+				// are their own column (missing_tool), not pending work.
+				s.Pending = max(0, s.Pending-c.MissingTool)
+				if c.MissingTool > 0 {
+					if s.Tools, err = missingTools(ctx, lib, t.loc, st); err != nil {
+						return err
+					}
 				}
 				if f.failed > 0 && c.Failed > 0 {
-					if s.Failures, err = lib.Store.StageFailures(ctx, t.loc.ID, st.Stage.ID(), f.failed); err != nil {
+					if s.Failures, err = failuresByPath(ctx, lib, t.loc, st.Stage.ID(), 0, f.failed); err != nil {
 						return err
 					}
 				}
@@ -432,14 +416,21 @@ func pipelineStatus(ctx context.Context, a *app, f pipelineFlags, pos []string) 
 					}
 					continue
 				}
-				pending := fmt.Sprint(s.Pending)
-				if s.PendingBound {
-					pending = "≤" + pending
-				}
-				fmt.Fprintf(a.stdout, "  %-20s v%-3d %9d %9d %9s\n", c.Stage, s.Version, c.Done, c.Failed, pending)
+				fmt.Fprintf(a.stdout, "  %-20s v%-3d %9d %9d %9d\n", c.Stage, s.Version, c.Done, c.Failed, s.Pending)
 				for _, fl := range s.Failures {
-					fmt.Fprintf(a.stdout, "      failed %s: %s\n", fl.UUID, firstLine(fl.Error))
+					fmt.Fprintf(a.stdout, "      failed %s\n", fl)
 				}
+				for _, tc := range s.Tools {
+					pkg := ""
+					if tc.Package != "" {
+						pkg = " (Debian package " + tc.Package + ")"
+					}
+					notes = append(notes, fmt.Sprintf("%s: %s %s for %s, which is not installed%s; every run offers them again",
+						c.Stage, plural(tc.Count, "content"), map[bool]string{true: "waits", false: "wait"}[tc.Count == 1], tc.Tool, pkg))
+				}
+			}
+			for _, n := range notes {
+				fmt.Fprintf(a.stdout, "  note: %s\n", n)
 			}
 		}
 		return nil
@@ -453,4 +444,28 @@ func loadFile(path string) (*pipedef.File, error) {
 		return nil, fmt.Errorf("reading pipelines: %w", err)
 	}
 	return pipedef.Parse(path, b)
+}
+
+// missingTools are the tools a step's contents wait for, from the ledger's error texts.
+func missingTools(ctx context.Context, lib *library.Library, loc *store.Location, st pipeline.Step) ([]pipeline.ToolCount, error) {
+	errs, err := lib.Store.StageErrors(ctx, loc.ID, st.Stage.ID(), st.Stage.Version(), pipeline.StatusMissingTool)
+	if err != nil {
+		return nil, err
+	}
+	var out []pipeline.ToolCount
+	for _, e := range errs {
+		mt := pipeline.ParseMissingTool(e.Error)
+		if mt == nil {
+			mt = &pipeline.MissingToolError{Tool: "an unnamed tool"}
+		}
+		i := 0
+		for i < len(out) && out[i].Tool != mt.Tool {
+			i++
+		}
+		if i == len(out) {
+			out = append(out, pipeline.ToolCount{Tool: mt.Tool, Package: mt.Package})
+		}
+		out[i].Count += e.Count
+	}
+	return out, nil
 }

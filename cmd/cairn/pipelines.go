@@ -95,32 +95,35 @@ func buildSteps(lh *libHost, p *pipedef.Pipeline, subtree string) ([]pipeline.St
 		}
 		mf := es.Manifest().Filter
 		steps = append(steps, pipeline.Step{Stage: es, Types: typeFilter(st.Filter, mf), Accept: accept(st.Filter, mf, subtree),
-			Record: sidecarRecorder(es.Extension(), es.Manifest().Produces)})
+			CallSize: es.Manifest().Batch, Record: sidecarRecorder(es.Extension(), es.Manifest().Produces)})
 	}
 	return steps, resolved, nil
 }
 
-// typeFilter is what the database can evaluate of a step's filter and its stage's manifest
-// filter: the step's types when it names any (else the manifest's) and the tighter size range.
-// accept checks both filters fully.
+// typeFilter is the type and size part of a step's selection: the step's filter and its stage's
+// manifest filter must both pass (either may name no types: it then passes every type), and the
+// size is within both ranges. The database evaluates all of it, for runs and statuses alike.
 func typeFilter(f pipedef.Filter, m manifest.Filter) store.TypeFilter {
-	t := store.TypeFilter{Kinds: f.Kinds, Mimes: f.Mimes, MinSize: max(f.MinSize, m.MinSize), MaxSize: f.MaxSize}
-	if len(t.Kinds) == 0 && len(t.Mimes) == 0 {
-		t.Kinds, t.Mimes = m.Kinds, m.Mimes
-	}
+	t := store.TypeFilter{MinSize: max(f.MinSize, m.MinSize), MaxSize: f.MaxSize,
+		Types: []store.TypeSet{{Kinds: f.Kinds, Mimes: f.Mimes}, {Kinds: m.Kinds, Mimes: m.Mimes}}}
 	if m.MaxSize > 0 && (t.MaxSize == 0 || m.MaxSize < t.MaxSize) {
 		t.MaxSize = m.MaxSize
 	}
 	return t
 }
 
-func accept(f pipedef.Filter, m manifest.Filter, subtree string) func(rel, kind, mime string, size int64) bool {
-	mf := pipedef.Filter{Kinds: m.Kinds, Mimes: m.Mimes, Globs: m.Globs, MinSize: m.MinSize, MaxSize: m.MaxSize}
-	return func(rel, kind, mime string, size int64) bool {
+// accept is the path part of a step's selection (the step's globs, the manifest's globs, the
+// subtree a run is limited to), or nil when there is none.
+func accept(f pipedef.Filter, m manifest.Filter, subtree string) func(rel string) bool {
+	if subtree == "" && len(f.Globs) == 0 && len(f.ExcludeGlobs) == 0 && len(m.Globs) == 0 {
+		return nil
+	}
+	mf := pipedef.Filter{Globs: m.Globs}
+	return func(rel string) bool {
 		if subtree != "" && rel != subtree && !strings.HasPrefix(rel, subtree+"/") {
 			return false
 		}
-		return f.Match(rel, kind, mime, size) && mf.Match(rel, kind, mime, size)
+		return f.MatchPath(rel) && mf.MatchPath(rel)
 	}
 }
 

@@ -68,6 +68,9 @@ func (p *processor) content(ctx context.Context) error {
 	}()
 	var done int64
 	for hb := range batches {
+		// Progress first: the checkpoint saved with the batch carries it, so the job row counts
+		// exactly the committed batches.
+		p.run.Progress(PhaseContent, done+int64(len(hb.jobs)), max(total, done+int64(len(hb.jobs))))
 		if err := p.writeHashes(ctx, hb); err != nil {
 			cancel()
 			for range batches { // let the producer finish
@@ -75,7 +78,6 @@ func (p *processor) content(ctx context.Context) error {
 			return err
 		}
 		done += int64(len(hb.jobs))
-		p.run.Progress(PhaseContent, done, total)
 		if err := p.run.Check(ctx); err != nil {
 			cancel()
 			for range batches {
@@ -209,6 +211,11 @@ func (p *processor) stages(ctx context.Context) error {
 	}
 	for _, stage := range p.opts.Stages {
 		id, ver := stage.ID(), stage.Version()
+		left, err := p.st.CountPendingStep(ctx, p.loc.ID, id, ver, false, store.TypeFilter{}, p.cp.StageCursors[id])
+		if err != nil {
+			return err
+		}
+		total := s.Stages[id] + left
 		for {
 			if err := p.run.Check(ctx); err != nil {
 				return err
@@ -255,7 +262,7 @@ func (p *processor) stages(ctx context.Context) error {
 				s.Stages[id]++
 			}
 			p.cp.StageCursors[id] = items[len(items)-1].ContentID
-			p.run.Progress(PhaseStages+":"+id, s.Stages[id], 0)
+			p.run.Progress(PhaseStages+":"+id, s.Stages[id], max(total, s.Stages[id]))
 			if err := p.run.Save(ctx, b.Tx(), p.cp); err != nil {
 				b.Rollback()
 				return err

@@ -2,8 +2,10 @@ package index
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/cairnfs/cairn/core/jobs"
@@ -173,10 +175,32 @@ func (ix *Indexer) Run(ctx context.Context, loc *store.Location, job *jobs.Job, 
 		}
 		return ix.Store.SetLocationState(ctx, loc.ID, "indexed")
 	})
+	sum = committedSummary(ix.Jobs, job.ID, sum)
 	sum.State = string(state)
 	sum.DurationMs = time.Since(start).Milliseconds()
 	if state != jobs.Completed && err == nil {
 		_ = ix.Store.SetLocationState(context.Background(), loc.ID, string(state))
 	}
 	return sum, err
+}
+
+// committedSummary is the summary in the job's last committed checkpoint: a run stopped by
+// Ctrl-C (or failed) may have counted a batch that was rolled back, and the summary must say
+// what the job row and the index say. run is the summary the run kept in memory; it supplies
+// what a run that committed nothing has not saved yet.
+func committedSummary(jm *jobs.Manager, id int64, run Summary) Summary {
+	j, err := jm.Get(context.Background(), strconv.FormatInt(id, 10))
+	if err != nil || len(j.Checkpoint) == 0 {
+		return run
+	}
+	var cp checkpoint
+	if json.Unmarshal(j.Checkpoint, &cp) != nil {
+		return run
+	}
+	sum := cp.Summary
+	if sum.Runs != run.Runs { // nothing committed in this run
+		sum.Runs, sum.RunWritten, sum.RunHashed = run.Runs, 0, 0
+	}
+	sum.Location, sum.Mode, sum.JobID = run.Location, run.Mode, run.JobID
+	return sum
 }

@@ -68,7 +68,10 @@ type Progress struct {
 	State State
 	Phase string
 	Done  int64
-	Total int64
+	Total int64 // 0: unknown
+	// Item is what the job is working on right now (e.g. the file a pipeline stage was handed),
+	// "" when it does not say.
+	Item string
 }
 
 // Topic names the event for the bus.
@@ -237,9 +240,12 @@ type Run struct {
 	control  atomic.Value // string
 	mu       sync.Mutex
 	lastEmit time.Time
+	trailing *time.Timer // armed while a throttled change waits to be published
+	ended    bool
 	phase    string
 	done     int64
 	total    int64
+	item     string
 }
 
 // Job is the job being run (its Checkpoint is the one it resumed from).
@@ -273,19 +279,60 @@ func (r *Run) Save(ctx context.Context, tx *sql.Tx, checkpoint any) error {
 	return nil
 }
 
-// Progress records progress and publishes it (throttled).
+// Progress records progress and publishes it (throttled: a change that comes too soon after the
+// last event is published ProgressEvery later, so the newest state is always seen). total 0
+// means unknown. A new phase clears the current item.
 func (r *Run) Progress(phase string, done, total int64) {
 	r.mu.Lock()
-	changed := phase != r.phase
-	r.phase, r.done, r.total = phase, done, total
-	emit := changed || time.Since(r.lastEmit) >= r.m.ProgressEvery
-	if emit {
+	if phase != r.phase {
+		r.item = ""
+	}
+	r.update(phase != r.phase, func() { r.phase, r.done, r.total = phase, done, total })
+}
+
+// Working records what the job is working on now (a file path; "" for nothing in particular)
+// and publishes it like Progress does.
+func (r *Run) Working(item string) {
+	r.mu.Lock()
+	r.update(false, func() { r.item = item })
+}
+
+// update applies set under r.mu (held by the caller; released here) and publishes the new state
+// now or, throttled, once ProgressEvery has passed since the last event.
+func (r *Run) update(now bool, set func()) {
+	set()
+	wait := r.m.ProgressEvery - time.Since(r.lastEmit)
+	if now || wait <= 0 {
 		r.lastEmit = time.Now()
+		r.mu.Unlock()
+		r.emit(Running)
+		return
+	}
+	if r.trailing == nil && !r.ended {
+		r.trailing = time.AfterFunc(wait, func() {
+			r.mu.Lock()
+			r.trailing = nil
+			if r.ended {
+				r.mu.Unlock()
+				return
+			}
+			r.lastEmit = time.Now()
+			r.mu.Unlock()
+			r.emit(Running)
+		})
 	}
 	r.mu.Unlock()
-	if emit {
-		r.emit(Running)
+}
+
+// end stops publishing throttled progress.
+func (r *Run) end() {
+	r.mu.Lock()
+	r.ended = true
+	if r.trailing != nil {
+		r.trailing.Stop()
+		r.trailing = nil
 	}
+	r.mu.Unlock()
 }
 
 func (r *Run) emit(s State) {
@@ -293,7 +340,7 @@ func (r *Run) emit(s State) {
 		return
 	}
 	r.mu.Lock()
-	p := Progress{JobID: r.job.ID, Kind: r.job.Kind, State: s, Phase: r.phase, Done: r.done, Total: r.total}
+	p := Progress{JobID: r.job.ID, Kind: r.job.Kind, State: s, Phase: r.phase, Done: r.done, Total: r.total, Item: r.item}
 	r.mu.Unlock()
 	r.m.OnProgress(p)
 }
@@ -366,6 +413,7 @@ func (m *Manager) Execute(ctx context.Context, job *Job, fn Func) (State, error)
 	r.emit(Running)
 
 	err := fn(ctx, r)
+	r.end()
 	final := Completed
 	msg := ""
 	switch {

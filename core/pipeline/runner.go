@@ -11,17 +11,23 @@ import (
 	"github.com/cairnfs/cairn/core/store"
 )
 
-// Step is one stage of a resolved pipeline with the filter that selects its contents.
+// Step is one stage of a resolved pipeline with the selection of its contents. Status and run
+// select with the same two parts (see Pending), so a status never shows work a run would not do.
 type Step struct {
 	Stage Stage
-	// Types is evaluated by the database (content kind or MIME type, size range).
+	// Types is evaluated by the database (content kinds or MIME types, size range).
 	Types store.TypeFilter
 	// Record, if set, is called for every outcome inside the batch's transaction (err is the
 	// item's failure or nil), e.g. to keep sidecar records in step with the ledger.
 	Record func(ctx context.Context, tx *sql.Tx, it Item, err error) error
 	// Accept, if set, must accept the content at one of its paths in the location (paths are
 	// slash-separated, relative to the location root); that path is the one the stage gets.
-	Accept func(rel, kind, mime string, size int64) bool
+	// It is for what the database cannot evaluate (path globs, a subtree): the types and sizes
+	// belong in Types, or a status would count contents Accept turns away.
+	Accept func(rel string) bool
+	// CallSize is how many items the stage gets per call (its manifest's batch size; 0: the
+	// whole batch). The runner says which file a call is on (jobs.Run.Working).
+	CallSize int
 }
 
 // StepSummary counts what a step did in a run.
@@ -29,19 +35,68 @@ type StepSummary struct {
 	Stage   string `json:"stage"`
 	Version int    `json:"version"`
 	Done    int64  `json:"done"`   // over every run of the job
-	Failed  int64  `json:"failed"` // over every run of the job
-	// RunDone and RunFailed count this run only (a resumed job's earlier runs are in Done).
-	RunDone   int64 `json:"run_done"`
-	RunFailed int64 `json:"run_failed"`
-	Batches   int64 `json:"batches"`
+	Failed  int64  `json:"failed"` // over every run of the job: the file could not be processed
+	// MissingTool counts outcomes that failed because an external program the stage needs is
+	// not installed (the ledger status StatusMissingTool; retried by every run), over every run.
+	MissingTool int64 `json:"missing_tool,omitempty"`
+	// RunDone, RunFailed and RunMissingTool count this run only (a resumed job's earlier runs
+	// are in Done).
+	RunDone        int64 `json:"run_done"`
+	RunFailed      int64 `json:"run_failed"`
+	RunMissingTool int64 `json:"run_missing_tool,omitempty"`
+	// Tools are the missing tools of this run's outcomes, with how many contents each held up.
+	Tools   []ToolCount `json:"missing_tools,omitempty"`
+	Batches int64       `json:"batches"`
 	// Millis is the time spent in this step (reading, the stage, writing), over every run of
 	// the job.
 	Millis int64 `json:"ms"`
 }
 
+// Handled is how many contents the step recorded an outcome for, over every run of the job.
+func (s StepSummary) Handled() int64 { return s.Done + s.Failed + s.MissingTool }
+
+// ToolCount is a missing tool and how many contents (by kind) waited for it in a run.
+type ToolCount struct {
+	Tool    string           `json:"tool"`
+	Package string           `json:"package,omitempty"` // the Debian package that installs it
+	Count   int64            `json:"count"`
+	Kinds   map[string]int64 `json:"kinds,omitempty"` // content kind → count
+}
+
+// addTool counts one content of kind held up by tool.
+func (s *StepSummary) addTool(mt *MissingToolError, kind string) {
+	i := 0
+	for i < len(s.Tools) && s.Tools[i].Tool != mt.Tool {
+		i++
+	}
+	if i == len(s.Tools) {
+		s.Tools = append(s.Tools, ToolCount{Tool: mt.Tool, Package: mt.Package, Kinds: map[string]int64{}})
+	}
+	s.Tools[i].Count++
+	if kind == "" {
+		kind = "unknown"
+	}
+	s.Tools[i].Kinds[kind]++
+}
+
+// clone returns a deep copy (the runner counts a batch on a copy, kept only once it commits).
+func (s StepSummary) clone() StepSummary {
+	c := s
+	c.Tools = make([]ToolCount, len(s.Tools))
+	for i, t := range s.Tools {
+		c.Tools[i] = t
+		c.Tools[i].Kinds = make(map[string]int64, len(t.Kinds))
+		for k, v := range t.Kinds {
+			c.Tools[i].Kinds[k] = v
+		}
+	}
+	return c
+}
+
 // Checkpoint is a pipeline run's durable state, saved in the transaction of every batch: the
 // step running and the last content id it handled. Work already in the ledger is never redone
 // on resume; the cursor only spares rescanning what a path filter rejected or what failed.
+// The counts in Steps are of committed batches only: they are what the job row says.
 type Checkpoint struct {
 	Pipeline string        `json:"pipeline"`
 	Step     int           `json:"step"`
@@ -86,13 +141,13 @@ func (r *Runner) Execute(ctx context.Context) (Checkpoint, error) {
 		}
 	}
 	for i := range cp.Steps {
-		cp.Steps[i].RunDone, cp.Steps[i].RunFailed = 0, 0
+		cp.Steps[i].RunDone, cp.Steps[i].RunFailed, cp.Steps[i].RunMissingTool, cp.Steps[i].Tools = 0, 0, 0, nil
 	}
 	size := r.BatchSize
 	if size <= 0 {
 		size = 256
 	}
-	for ; cp.Step < len(r.Steps); cp.Step, cp.After = cp.Step+1, 0 {
+	for cp.Step < len(r.Steps) {
 		if err := r.step(ctx, &cp, r.Steps[cp.Step], size); err != nil {
 			return cp, err
 		}
@@ -100,9 +155,17 @@ func (r *Runner) Execute(ctx context.Context) (Checkpoint, error) {
 	return cp, nil
 }
 
+// step runs one step to its end and saves the checkpoint that moves to the next step.
 func (r *Runner) step(ctx context.Context, cp *Checkpoint, s Step, size int) error {
 	id, ver := s.Stage.ID(), s.Stage.Version()
+	phase := "stage:" + id
 	sum := &cp.Steps[cp.Step]
+	left, err := Pending(ctx, r.Store, r.Location, s, r.RetryFailed, cp.After)
+	if err != nil {
+		return err
+	}
+	total := sum.Handled() + left
+	r.Run.Progress(phase, sum.Handled(), total)
 	for {
 		if err := r.Run.Check(ctx); err != nil {
 			return err
@@ -113,7 +176,7 @@ func (r *Runner) step(ctx context.Context, cp *Checkpoint, s Step, size int) err
 			return err
 		}
 		if len(pending) == 0 {
-			return nil
+			break
 		}
 		items := make([]Item, 0, len(pending))
 		for _, p := range pending {
@@ -124,13 +187,13 @@ func (r *Runner) step(ctx context.Context, cp *Checkpoint, s Step, size int) err
 			items = append(items, Item{ContentID: p.ContentID, ContentUUID: p.UUID, CasID: p.CasID, Size: p.Size,
 				Path: r.Location.Abs(p.Paths[j]), Name: p.Names[j], Kind: p.Kind, Mime: p.Mime})
 		}
-		var outs []Outcome
-		if len(items) > 0 {
-			// one outcome per item: process checks every call's count
-			if outs, err = processIsolating(ctx, s.Stage, items); err != nil {
-				return fmt.Errorf("stage %s: %w", id, err)
-			}
+		outs, err := r.process(ctx, s, items)
+		if err != nil {
+			return err
 		}
+		// Count on a copy: the summary moves only when the batch commits, so it always says
+		// what the job row and the ledger say (a Ctrl-C that rolls a batch back loses it from both).
+		next := sum.clone()
 		b, err := r.Store.Begin(ctx)
 		if err != nil {
 			return err
@@ -140,13 +203,19 @@ func (r *Runner) step(ctx context.Context, cp *Checkpoint, s Step, size int) err
 			if o.Err == nil && o.Apply != nil {
 				o.Err = o.Apply(ctx, b.Tx())
 			}
-			if o.Err != nil {
+			switch mt := MissingTool(o.Err); {
+			case o.Err == nil:
+				next.Done++
+				next.RunDone++
+			case mt != nil:
+				status, msg = StatusMissingTool, o.Err.Error()
+				next.MissingTool++
+				next.RunMissingTool++
+				next.addTool(mt, items[i].Kind)
+			default:
 				status, msg = StatusFailed, o.Err.Error()
-				sum.Failed++
-				sum.RunFailed++
-			} else {
-				sum.Done++
-				sum.RunDone++
+				next.Failed++
+				next.RunFailed++
 			}
 			if err := b.RecordStage(items[i].ContentID, id, ver, status, msg); err != nil {
 				b.Rollback()
@@ -159,28 +228,102 @@ func (r *Runner) step(ctx context.Context, cp *Checkpoint, s Step, size int) err
 				}
 			}
 		}
-		sum.Batches++
-		sum.Millis += time.Since(start).Milliseconds()
-		cp.After = pending[len(pending)-1].ContentID
-		r.Run.Progress("stage:"+id, sum.Done+sum.Failed, 0)
-		if err := r.Run.Save(ctx, b.Tx(), cp); err != nil {
+		next.Batches++
+		next.Millis += time.Since(start).Milliseconds()
+		saved := cp.with(next, pending[len(pending)-1].ContentID)
+		r.Run.Progress(phase, next.Handled(), max(total, next.Handled()))
+		if err := r.Run.Save(ctx, b.Tx(), saved); err != nil {
 			b.Rollback()
 			return err
 		}
 		if err := b.Commit(); err != nil {
 			return fmt.Errorf("committing a batch of %s: %w", id, err)
 		}
+		*cp = saved
+		sum = &cp.Steps[cp.Step]
+	}
+	// The step is over: what it handled is its total (contents a path filter turned away were
+	// counted as pending), and the checkpoint moves to the next step.
+	r.Run.Working("")
+	r.Run.Progress(phase, sum.Handled(), sum.Handled())
+	saved := *cp
+	saved.Step, saved.After = cp.Step+1, 0
+	b, err := r.Store.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := r.Run.Save(ctx, b.Tx(), saved); err != nil {
+		b.Rollback()
+		return err
+	}
+	if err := b.Commit(); err != nil {
+		return fmt.Errorf("finishing %s: %w", id, err)
+	}
+	*cp = saved
+	return nil
+}
+
+// with returns a copy of cp (its own Steps) whose current step's summary is sum and cursor after.
+func (cp Checkpoint) with(sum StepSummary, after int64) Checkpoint {
+	steps := make([]StepSummary, len(cp.Steps))
+	copy(steps, cp.Steps)
+	steps[cp.Step] = sum
+	cp.Steps, cp.After = steps, after
+	return cp
+}
+
+// process hands items to the stage, CallSize at a time, saying which file each call starts at.
+func (r *Runner) process(ctx context.Context, s Step, items []Item) ([]Outcome, error) {
+	n := s.CallSize
+	if n <= 0 || n > len(items) {
+		n = len(items)
+	}
+	outs := make([]Outcome, 0, len(items))
+	for i := 0; i < len(items); i += n {
+		part := items[i:min(i+n, len(items))]
+		r.Run.Working(part[0].Path)
+		// one outcome per item: process checks every call's count
+		o, err := processIsolating(ctx, s.Stage, part)
+		if err != nil {
+			return nil, fmt.Errorf("stage %s: %w", s.Stage.ID(), err)
+		}
+		outs = append(outs, o...)
+	}
+	return outs, nil
+}
+
+// Pending counts the contents of loc, after the content id after, that a run of s would hand to
+// the stage: the database's count when the step has no Accept, else the contents Accept takes,
+// read page by page as a run reads them. `pipeline status` and the runner's progress total both
+// count with it.
+func Pending(ctx context.Context, st *store.Store, loc *store.Location, s Step, retryFailed bool, after int64) (int64, error) {
+	id, ver := s.Stage.ID(), s.Stage.Version()
+	if s.Accept == nil {
+		return st.CountPendingStep(ctx, loc.ID, id, ver, retryFailed, s.Types, after)
+	}
+	var n int64
+	for {
+		page, err := st.PendingStep(ctx, loc.ID, id, ver, retryFailed, s.Types, after, 1024)
+		if err != nil || len(page) == 0 {
+			return n, err
+		}
+		for _, p := range page {
+			if acceptIndex(p, s.Accept) >= 0 {
+				n++
+			}
+		}
+		after = page[len(page)-1].ContentID
 	}
 }
 
 // acceptIndex returns the index of the first path of it that ok accepts (0 when ok is nil),
 // or -1.
-func acceptIndex(it store.StepItem, ok func(rel, kind, mime string, size int64) bool) int {
+func acceptIndex(it store.StepItem, ok func(rel string) bool) int {
 	if ok == nil {
 		return 0
 	}
 	for i, p := range it.Paths {
-		if ok(p, it.Kind, it.Mime, it.Size) {
+		if ok(p) {
 			return i
 		}
 	}

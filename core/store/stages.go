@@ -6,14 +6,21 @@ import (
 	"strings"
 )
 
-// TypeFilter is the part of a pipeline step's filter the database evaluates: content kinds and
-// MIME types (alternatives: a content passes when its kind is one of Kinds or its MIME type
-// matches one of Mimes, exactly or as "image/*"), and a size range (MaxSize 0: no limit).
+// TypeFilter is the part of a pipeline step's selection the database evaluates: content types
+// and a size range (MaxSize 0: no limit). A content passes when it passes every TypeSet of Types
+// (e.g. the step's own filter and the stage manifest's filter) and the size range.
 type TypeFilter struct {
-	Kinds   []string
-	Mimes   []string
+	Types   []TypeSet
 	MinSize int64
 	MaxSize int64
+}
+
+// TypeSet is a set of content types given as alternatives: a content is in it when its kind is
+// one of Kinds or its MIME type matches one of Mimes, exactly or as "image/*". A TypeSet with
+// neither holds every content.
+type TypeSet struct {
+	Kinds []string
+	Mimes []string
 }
 
 // StepItem is a content waiting for a stage, with every path (relative to the location root)
@@ -30,20 +37,10 @@ type StepItem struct {
 }
 
 // PendingStep returns up to limit contents of a location, with ids above after in id order,
-// whose ledger lacks stage at version (or, with retryFailed, records it as failed), and that
-// pass f. It returns the last content id it looked at, so a caller whose own filters reject a
-// whole page still moves on.
+// whose ledger lacks stage at version (or records that it waits for a missing tool, or, with
+// retryFailed, that it failed), and that pass f.
 func (s *Store) PendingStep(ctx context.Context, locID int64, stage string, version int, retryFailed bool, f TypeFilter, after int64, limit int) ([]StepItem, error) {
-	where := []string{"c.id > ?", "EXISTS (SELECT 1 FROM entries e WHERE e.content_id = c.id AND e.location_id = ?)"}
-	args := []any{stage, after, locID}
-	ledger := "(l.content_id IS NULL OR l.version <> ?"
-	args = append(args, version)
-	if retryFailed {
-		ledger += " OR l.status = 'failed'"
-	}
-	where = append(where, ledger+")")
-	cond, cargs := f.sql()
-	where, args = append(where, cond...), append(args, cargs...)
+	where, args := pendingWhere(locID, stage, version, retryFailed, f, after)
 	args = append(args, limit, locID)
 	q := `WITH pend AS (
 		SELECT c.id, c.uuid, c.cas_id, c.size, COALESCE(k.name, 'unknown') AS kind, COALESCE(m.name, '') AS mime
@@ -51,7 +48,7 @@ func (s *Store) PendingStep(ctx context.Context, locID int64, stage string, vers
 		LEFT JOIN stage_ledger l ON l.content_id = c.id AND l.stage = ?
 		LEFT JOIN content_kinds k ON k.id = c.kind_id
 		LEFT JOIN mime_types m ON m.id = c.mime_id
-		WHERE ` + strings.Join(where, " AND ") + `
+		WHERE ` + where + `
 		ORDER BY c.id LIMIT ?)
 	SELECT p.id, p.uuid, p.cas_id, p.size, p.kind, p.mime, COALESCE(d.path, ''), e.name
 	FROM pend p JOIN entries e ON e.content_id = p.id AND e.location_id = ?
@@ -84,6 +81,42 @@ func (s *Store) PendingStep(ctx context.Context, locID int64, stage string, vers
 	return out, rows.Err()
 }
 
+// pendingWhere is the condition (and its arguments, the stage first) on c, l, k and m of the
+// contents PendingStep and CountPendingStep select.
+func pendingWhere(locID int64, stage string, version int, retryFailed bool, f TypeFilter, after int64) (string, []any) {
+	where := []string{"c.id > ?", "EXISTS (SELECT 1 FROM entries e WHERE e.content_id = c.id AND e.location_id = ?)"}
+	args := []any{stage, after, locID}
+	ledger := "(l.content_id IS NULL OR l.version <> ? OR l.status = '" + StatusMissingTool + "'"
+	args = append(args, version)
+	if retryFailed {
+		ledger += " OR l.status = 'failed'"
+	}
+	where = append(where, ledger+")")
+	cond, cargs := f.sql()
+	return strings.Join(append(where, cond...), " AND "), append(args, cargs...)
+}
+
+// CountPendingStep counts the contents PendingStep would return after the content id after,
+// over every page.
+func (s *Store) CountPendingStep(ctx context.Context, locID int64, stage string, version int, retryFailed bool, f TypeFilter, after int64) (int64, error) {
+	where, args := pendingWhere(locID, stage, version, retryFailed, f, after)
+	var n int64
+	err := s.sql.QueryRowContext(ctx, `SELECT count(*) FROM content_identities c
+		LEFT JOIN stage_ledger l ON l.content_id = c.id AND l.stage = ?
+		LEFT JOIN content_kinds k ON k.id = c.kind_id
+		LEFT JOIN mime_types m ON m.id = c.mime_id
+		WHERE `+where, args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("counting contents waiting for %s: %w", stage, err)
+	}
+	return n, nil
+}
+
+// StatusMissingTool is the ledger status of a content a stage could not process because an
+// external program it needs is not installed. Unlike a failure it is not final: every run
+// offers the content to the stage again, so it is done once the tool is installed.
+const StatusMissingTool = "missing_tool"
+
 // sql returns the filter's conditions on c (content_identities), k (content_kinds) and m
 // (mime_types), and their arguments.
 func (f TypeFilter) sql() (conds []string, args []any) {
@@ -93,24 +126,27 @@ func (f TypeFilter) sql() (conds []string, args []any) {
 	if f.MaxSize > 0 {
 		conds, args = append(conds, "c.size <= ?"), append(args, f.MaxSize)
 	}
-	if len(f.Kinds) == 0 && len(f.Mimes) == 0 {
-		return conds, args
-	}
-	var alts []string
-	if len(f.Kinds) > 0 {
-		alts = append(alts, "k.name IN ("+placeholders(len(f.Kinds))+")")
-		for _, k := range f.Kinds {
-			args = append(args, k)
+	for _, t := range f.Types {
+		if len(t.Kinds) == 0 && len(t.Mimes) == 0 {
+			continue
 		}
-	}
-	for _, m := range f.Mimes {
-		if prefix, ok := strings.CutSuffix(m, "/*"); ok {
-			alts, args = append(alts, "substr(m.name, 1, ?) = ?"), append(args, len(prefix)+1, prefix+"/")
-		} else {
-			alts, args = append(alts, "m.name = ?"), append(args, m)
+		var alts []string
+		if len(t.Kinds) > 0 {
+			alts = append(alts, "k.name IN ("+placeholders(len(t.Kinds))+")")
+			for _, k := range t.Kinds {
+				args = append(args, k)
+			}
 		}
+		for _, m := range t.Mimes {
+			if prefix, ok := strings.CutSuffix(m, "/*"); ok {
+				alts, args = append(alts, "substr(m.name, 1, ?) = ?"), append(args, len(prefix)+1, prefix+"/")
+			} else {
+				alts, args = append(alts, "m.name = ?"), append(args, m)
+			}
+		}
+		conds = append(conds, "("+strings.Join(alts, " OR ")+")")
 	}
-	return append(conds, "("+strings.Join(alts, " OR ")+")"), args
+	return conds, args
 }
 
 func placeholders(n int) string {
@@ -119,11 +155,14 @@ func placeholders(n int) string {
 
 // StageCounts is the ledger of one stage over a location's contents.
 type StageCounts struct {
-	Stage   string `json:"stage"`
-	Done    int64  `json:"done"`    // done at the current version
-	Failed  int64  `json:"failed"`  // failed at the current version
-	Stale   int64  `json:"stale"`   // recorded at another version (will re-run)
-	Missing int64  `json:"missing"` // never run
+	Stage  string `json:"stage"`
+	Done   int64  `json:"done"`   // done at the current version
+	Failed int64  `json:"failed"` // failed at the current version
+	// MissingTool: waiting for an external program that is not installed (at the current
+	// version; retried by every run).
+	MissingTool int64 `json:"missing_tool"`
+	Stale       int64 `json:"stale"`   // recorded at another version (will re-run)
+	Missing     int64 `json:"missing"` // never run
 }
 
 // CountStage counts a location's contents by their ledger state for stage at version, among
@@ -131,7 +170,7 @@ type StageCounts struct {
 func (s *Store) CountStage(ctx context.Context, locID int64, stage string, version int, f TypeFilter) (StageCounts, error) {
 	out := StageCounts{Stage: stage}
 	var where []string
-	args := []any{version, version, version, stage, locID}
+	args := []any{version, version, version, version, stage, locID}
 	cond, cargs := f.sql()
 	where, args = append(where, cond...), append(args, cargs...)
 	extra := ""
@@ -141,6 +180,7 @@ func (s *Store) CountStage(ctx context.Context, locID int64, stage string, versi
 	err := s.sql.QueryRowContext(ctx, `SELECT
 		COALESCE(SUM(l.status = 'done' AND l.version = ?), 0),
 		COALESCE(SUM(l.status = 'failed' AND l.version = ?), 0),
+		COALESCE(SUM(l.status = '`+StatusMissingTool+`' AND l.version = ?), 0),
 		COALESCE(SUM(l.content_id IS NOT NULL AND l.version <> ?), 0),
 		COALESCE(SUM(l.content_id IS NULL), 0)
 		FROM content_identities c
@@ -148,29 +188,38 @@ func (s *Store) CountStage(ctx context.Context, locID int64, stage string, versi
 		LEFT JOIN content_kinds k ON k.id = c.kind_id
 		LEFT JOIN mime_types m ON m.id = c.mime_id
 		WHERE EXISTS (SELECT 1 FROM entries e WHERE e.content_id = c.id AND e.location_id = ?)`+extra, args...).
-		Scan(&out.Done, &out.Failed, &out.Stale, &out.Missing)
+		Scan(&out.Done, &out.Failed, &out.MissingTool, &out.Stale, &out.Missing)
 	if err != nil {
 		return out, fmt.Errorf("counting the ledger of %s: %w", stage, err)
 	}
 	return out, nil
 }
 
-// StageFailure is one content a stage failed on.
+// StageFailure is one content a stage failed on, with the files that hold it.
 type StageFailure struct {
 	ContentID int64  `json:"content_id"`
 	UUID      string `json:"content_uuid"`
 	Stage     string `json:"stage"`
 	Version   int    `json:"version"`
 	Error     string `json:"error"`
+	// Paths are the location's files holding the content, relative to the location root.
+	Paths []string `json:"paths"`
 }
 
-// StageFailures lists up to limit failures of stage (every stage when "") in a location.
-func (s *Store) StageFailures(ctx context.Context, locID int64, stage string, limit int) ([]StageFailure, error) {
-	rows, err := s.sql.QueryContext(ctx, `SELECT c.id, c.uuid, l.stage, l.version, COALESCE(l.error, '')
+// StageFailures lists up to limit failures of stage (every stage when "") in a location recorded
+// at or after since (Unix ns; 0 for all), by stage and content, each with the paths of the
+// location's files holding the content.
+func (s *Store) StageFailures(ctx context.Context, locID int64, stage string, since int64, limit int) ([]StageFailure, error) {
+	rows, err := s.sql.QueryContext(ctx, `WITH f AS (
+		SELECT c.id, c.uuid, l.stage, l.version, COALESCE(l.error, '') AS error
 		FROM stage_ledger l JOIN content_identities c ON c.id = l.content_id
-		WHERE l.status = 'failed' AND (? = '' OR l.stage = ?)
+		WHERE l.status = 'failed' AND (? = '' OR l.stage = ?) AND l.updated_at >= ?
 		AND EXISTS (SELECT 1 FROM entries e WHERE e.content_id = c.id AND e.location_id = ?)
-		ORDER BY l.stage, c.id LIMIT ?`, stage, stage, locID, limit)
+		ORDER BY l.stage, c.id LIMIT ?)
+	SELECT f.id, f.uuid, f.stage, f.version, f.error, COALESCE(d.path, ''), e.name
+	FROM f JOIN entries e ON e.content_id = f.id AND e.location_id = ?
+	LEFT JOIN dir_paths d ON d.entry_id = e.parent_id
+	ORDER BY f.stage, f.id, e.id`, stage, stage, since, locID, limit, locID)
 	if err != nil {
 		return nil, fmt.Errorf("listing stage failures: %w", err)
 	}
@@ -178,9 +227,16 @@ func (s *Store) StageFailures(ctx context.Context, locID int64, stage string, li
 	var out []StageFailure
 	for rows.Next() {
 		var f StageFailure
-		if err := rows.Scan(&f.ContentID, &f.UUID, &f.Stage, &f.Version, &f.Error); err != nil {
-			return nil, err
+		var dir, name string
+		if err := rows.Scan(&f.ContentID, &f.UUID, &f.Stage, &f.Version, &f.Error, &dir, &name); err != nil {
+			return nil, fmt.Errorf("listing stage failures: %w", err)
 		}
+		rel := JoinRel(dir, name)
+		if n := len(out); n > 0 && out[n-1].ContentID == f.ContentID && out[n-1].Stage == f.Stage {
+			out[n-1].Paths = append(out[n-1].Paths, rel)
+			continue
+		}
+		f.Paths = []string{rel}
 		out = append(out, f)
 	}
 	return out, rows.Err()
@@ -252,4 +308,32 @@ func (s *Store) execIn(ctx context.Context, q string, args []any, ids []int64) (
 		n += k
 	}
 	return n, nil
+}
+
+// ErrorCount is a ledger error text and how many contents have it.
+type ErrorCount struct {
+	Error string
+	Count int64
+}
+
+// StageErrors counts a location's contents whose ledger row for stage has status (e.g.
+// StatusMissingTool) at version, by error text, most frequent first (at most 100 texts).
+func (s *Store) StageErrors(ctx context.Context, locID int64, stage string, version int, status string) ([]ErrorCount, error) {
+	rows, err := s.sql.QueryContext(ctx, `SELECT COALESCE(l.error, ''), count(*) FROM stage_ledger l
+		WHERE l.stage = ? AND l.version = ? AND l.status = ?
+		AND EXISTS (SELECT 1 FROM entries e WHERE e.content_id = l.content_id AND e.location_id = ?)
+		GROUP BY l.error ORDER BY count(*) DESC, l.error LIMIT 100`, stage, version, status, locID)
+	if err != nil {
+		return nil, fmt.Errorf("counting the %s outcomes of %s: %w", status, stage, err)
+	}
+	defer rows.Close()
+	var out []ErrorCount
+	for rows.Next() {
+		var e ErrorCount
+		if err := rows.Scan(&e.Error, &e.Count); err != nil {
+			return nil, fmt.Errorf("counting the %s outcomes of %s: %w", status, stage, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
 }

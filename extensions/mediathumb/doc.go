@@ -8,9 +8,11 @@
 //	{"variants": [{"variant": "1024", "width": 1024, "height": 576, "format": "jpg"}, …], "tool": "ffmpeg", "frame_at_s": 1.2}
 //
 // Anything but a video (kind "video" or a video/* MIME type) or a PDF gets
-// {"skipped": reason}. When the tool is not installed the item fails with
-// "ffmpeg is not installed: video thumbnails are not available (install
-// ffmpeg)" (or the same for pdftoppm and poppler-utils). Each tool run has a
+// {"skipped": reason} (the manifest filter keeps them away). When the tool is
+// not installed the item fails with the host ABI's missing-tool error,
+// "missing tool ffmpeg (Debian package ffmpeg): video thumbnails are not
+// available" (or pdftoppm and poppler-utils), which the host retries once
+// the tool is there instead of recording a broken file. Each tool run has a
 // deadline (config timeout_s, default 60 s) and is killed at it; a PDF over
 // max_pdf_bytes (default 1 GiB) fails before any tool runs. The work is in
 // package frame; this command is the plugin wrapper.

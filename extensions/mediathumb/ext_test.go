@@ -170,8 +170,8 @@ func TestToolsMissing(t *testing.T) {
 	empty := t.TempDir()
 	outs, fake := runBatch(t, bin, m, []string{"PATH=" + empty}, `{}`, items)
 	want := []string{
-		"ffmpeg is not installed: video thumbnails are not available (install ffmpeg)",
-		"pdftoppm is not installed: PDF thumbnails are not available (install poppler-utils)",
+		"missing tool ffmpeg (Debian package ffmpeg): video thumbnails are not available",
+		"missing tool pdftoppm (Debian package poppler-utils): PDF thumbnails are not available",
 	}
 	for i, o := range outs {
 		if o.Error != want[i] {

@@ -44,20 +44,66 @@ var (
 // each pipeline's Source. Every problem is reported (not only the first), each as an *Error with
 // its line; several are joined with errors.Join.
 func Parse(name string, data []byte) (f *File, err error) {
+	f, d, err := decode(name, data)
+	if err != nil {
+		return nil, err
+	}
+	if err := join(d.sorted()); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// decode parses the TOML and decodes it, collecting problems in the decoder; err is a problem
+// that stops decoding (the file is too large or not TOML).
+func decode(name string, data []byte) (*File, *decoder, error) {
 	if len(data) > MaxFileSize {
-		return nil, &Error{File: name, Reason: fmt.Sprintf("file is %d bytes; a pipelines file may have at most %d", len(data), MaxFileSize)}
+		return nil, nil, &Error{File: name, Reason: fmt.Sprintf("file is %d bytes; a pipelines file may have at most %d", len(data), MaxFileSize)}
 	}
 	var raw map[string]any
 	if err := decodeTOML(string(data), &raw); err != nil {
 		var pe toml.ParseError
 		if errors.As(err, &pe) {
-			return nil, &Error{File: name, Line: pe.Position.Line, Reason: "toml: " + pe.Message}
+			return nil, nil, &Error{File: name, Line: pe.Position.Line, Reason: "toml: " + pe.Message}
 		}
-		return nil, &Error{File: name, Reason: "toml: " + err.Error()}
+		return nil, nil, &Error{File: name, Reason: "toml: " + err.Error()}
 	}
 	d := &decoder{file: name, ln: locate(string(data))}
-	f = d.file_(raw)
-	if err := join(d.sorted()); err != nil {
+	return d.file_(raw), d, nil
+}
+
+// Validate parses a pipelines file and checks every pipeline in it against the stages of c,
+// reporting every problem at once, in line order: what Parse reports, and what Resolve reports
+// (unknown stages, configs that do not match the stage's schema, inputs no step produces) for
+// every step with a valid stage id, including steps that have other problems. It returns the
+// parsed file when there is no problem.
+func Validate(name string, data []byte, c Catalog) (*File, error) {
+	f, d, err := decode(name, data)
+	if err != nil {
+		return nil, err
+	}
+	errs := d.sorted()
+	for _, p := range f.Pipelines {
+		q := *p
+		q.Stages = d.checkable[p]
+		if len(q.Stages) == 0 {
+			continue // the decoder said why
+		}
+		if _, err := q.Resolve(c); err != nil {
+			errs = append(errs, Errors(err)...)
+		}
+	}
+	// One problem found by both passes (a stage listed twice) is reported once.
+	seen := map[string]bool{}
+	uniq := errs[:0]
+	for _, e := range errs {
+		if k := e.Error(); !seen[k] {
+			seen[k] = true
+			uniq = append(uniq, e)
+		}
+	}
+	sort.SliceStable(uniq, func(i, j int) bool { return uniq[i].Line < uniq[j].Line })
+	if err := join(uniq); err != nil {
 		return nil, err
 	}
 	return f, nil
@@ -78,6 +124,9 @@ type decoder struct {
 	file string
 	ln   lines
 	errs []*Error
+	// checkable are, per pipeline, its steps with a valid stage id, even those with other
+	// problems: Validate still checks them against the stages (their configs included).
+	checkable map[*Pipeline][]Step
 }
 
 func (d *decoder) fail(line int, pipeline, stage, format string, args ...any) {
@@ -161,8 +210,16 @@ func (d *decoder) pipeline(name string, v any) *Pipeline {
 		d.fail(d.ln.line(append(base, "stage")...), name, "", "no stages (want [[pipeline.%s.stage]] tables)", name)
 	}
 	first := map[string]int{}
+	seen := map[string]bool{}
 	for i, st := range steps {
 		s, ok := d.step(name, i, st)
+		if stageIDRE.MatchString(s.Stage) && !seen[s.Stage] {
+			seen[s.Stage] = true
+			if d.checkable == nil {
+				d.checkable = map[*Pipeline][]Step{}
+			}
+			d.checkable[p] = append(d.checkable[p], s)
+		}
 		if !ok {
 			continue
 		}
@@ -257,7 +314,7 @@ func (d *decoder) step(pipe string, i int, v any) (Step, bool) {
 		case "max_size":
 			s.Filter.MaxSize = d.size(line, pipe, label, k, val)
 		case "config":
-			s.Config = d.config(line, pipe, label, val)
+			s.Config, s.ConfigLine = d.config(line, pipe, label, val), line
 		case "filter":
 			d.fail(line, pipe, label, "unknown key \"filter\" (filter keys go in the stage table itself: kinds, mimes, globs, exclude_globs, min_size, max_size)")
 		default:

@@ -32,7 +32,9 @@
 //   - kinds: content kinds (REFERENCE.md §3: image, video, audio, document, text, code, …).
 //   - mimes: MIME types, exact ("image/png") or a whole type ("image/*"), lowercase. kinds and
 //     mimes are alternatives: a file passes if its kind is listed or its MIME type matches; with
-//     neither, every type passes.
+//     neither, every type passes. The stage's own manifest filter applies as well: a step with
+//     kinds = ["video", "document"] hands stage.mediathumb (manifest: videos and PDFs) only
+//     videos and PDFs, and `cairn pipeline status` counts the same contents a run hands over.
 //   - globs, exclude_globs: gitignore-style patterns on the path relative to the location root.
 //     A pattern without a slash ("*.jpg") matches a name at any depth; one with a slash
 //     ("Pictures/**", "/notes.txt") is anchored at the root; "*", "?" and "[abc]" / "[!abc]"
@@ -46,7 +48,9 @@
 //     of the stage's config (at Resolve time, when the installed stages are known).
 //
 // Unknown keys, wrong types, bad names, pipelines without stages, unknown kinds, bad MIME
-// patterns or globs, bad sizes and min_size > max_size are errors; Parse reports all of them,
+// patterns or globs, bad sizes and min_size > max_size are errors; Parse reports all of them
+// (Validate adds what Resolve finds against a Catalog, e.g. one built from manifests with
+// CatalogOf: unknown stages, config values of the wrong type or out of range),
 // each an *Error with file, line, pipeline, stage and reason, e.g.
 //
 //	pipelines.toml:12: pipeline "thumbs", stage stage.thumbnail: min_size: "100 XB" is not a size: …

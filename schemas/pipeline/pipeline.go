@@ -30,6 +30,8 @@ type Step struct {
 	Filter Filter          `json:"filter"`
 	Config json.RawMessage `json:"config,omitempty"` // the step's config table as a JSON object (nil when absent)
 	Line   int             `json:"line"`
+	// ConfigLine is the line of the config key (0 when absent), where config problems point.
+	ConfigLine int `json:"-"`
 }
 
 // DefaultName is the name of the built-in pipeline.

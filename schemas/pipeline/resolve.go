@@ -73,7 +73,11 @@ func (p *Pipeline) Resolve(c Catalog) ([]Step, error) {
 		}
 		infos[i], known[i] = info, true
 		if err := checkConfig(info, s.Config); err != nil {
-			fail(s, "config: %v", err)
+			at := s
+			if s.ConfigLine > 0 {
+				at.Line = s.ConfigLine
+			}
+			fail(at, "config: %v", err)
 		}
 	}
 	// Edges: deps[i] are the steps that must run before step i.
@@ -255,7 +259,7 @@ func oneLine(err error) string {
 			continue
 		}
 		msg := u.Error.String()
-		if strings.HasPrefix(msg, "validation failed") || len(leaves) >= 8 {
+		if strings.HasPrefix(msg, "validation failed") {
 			continue
 		}
 		loc := u.InstanceLocation
@@ -266,6 +270,10 @@ func oneLine(err error) string {
 	}
 	if len(leaves) == 0 {
 		return strings.Join(strings.Fields(err.Error()), " ")
+	}
+	sort.Strings(leaves) // the library's order varies from run to run (properties are a map)
+	if len(leaves) > 8 {
+		leaves = append(leaves[:8], "…")
 	}
 	return strings.Join(leaves, "; ")
 }

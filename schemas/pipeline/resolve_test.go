@@ -109,7 +109,7 @@ func TestResolveErrors(t *testing.T) {
 			[]string{`p.toml:11: pipeline "p": dependency cycle: stage.a → stage.c → stage.b → stage.a`}},
 		{"config against schema", []Step{{Stage: "stage.filetype"}, {Stage: "stage.media"},
 			{Stage: "stage.thumbnail", Config: json.RawMessage(`{"variants": [8, 256], "colour": "red"}`)}},
-			[]string{`p.toml:12: pipeline "p", stage stage.thumbnail: config: does not match the schema of stage stage.thumbnail: at /variants/0: minimum: got 8, want 16; at /: additional properties 'colour' not allowed`}},
+			[]string{`p.toml:12: pipeline "p", stage stage.thumbnail: config: does not match the schema of stage stage.thumbnail: at /: additional properties 'colour' not allowed; at /variants/0: minimum: got 8, want 16`}},
 		{"config to a stage without schema", []Step{{Stage: "stage.filetype", Config: json.RawMessage(`{"x": 1}`)}},
 			[]string{`config: stage stage.filetype (extension dev.cairn.filetype) takes no config`}},
 		{"broken stage schema", []Step{{Stage: "stage.badschema"}},
@@ -184,7 +184,7 @@ id = "stage.filetype"
 	bad := strings.Replace(src, "[256]", "[2]", 1)
 	f, _ = Parse("pipelines.toml", []byte(bad))
 	_, err = f.Lookup("thumbs").Resolve(catalog)
-	if err == nil || !strings.HasPrefix(err.Error(), `pipelines.toml:2: pipeline "thumbs", stage stage.thumbnail: config:`) {
+	if err == nil || !strings.HasPrefix(err.Error(), `pipelines.toml:7: pipeline "thumbs", stage stage.thumbnail: config:`) {
 		t.Errorf("invalid config: %v", err)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/cairnfs/cairn/sdk/cairn"
 	"io"
 	"os"
 	"os/exec"
@@ -52,13 +53,16 @@ func (o Options) largest() int { return slices.Max(o.Variants) }
 // installed.
 var ErrToolMissing = errors.New("thumbnail tool not installed")
 
-// ToolError is a missing tool: what it is for and what to install.
+// ToolError is a missing tool: what it is for and the Debian package that
+// installs it. Its text is the host ABI's missing-tool form
+// (cairn.MissingTool), so the host tells it from a broken file:
+// "missing tool ffmpeg (Debian package ffmpeg): video thumbnails are not available".
 type ToolError struct {
 	Tool, What, Package string
 }
 
 func (e *ToolError) Error() string {
-	return e.Tool + " is not installed: " + e.What + " thumbnails are not available (install " + e.Package + ")"
+	return cairn.MissingTool(e.Tool, e.Package, e.What+" thumbnails are not available").Error()
 }
 
 // Is matches ErrToolMissing.

@@ -93,11 +93,11 @@ func TestToolMissing(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "x.pdf"), []byte("%PDF-1.4\n"), 0o644)
 	_, err := Video(context.Background(), filepath.Join(dir, "x.mp4"), Options{})
-	if !errors.Is(err, ErrToolMissing) || err.Error() != "ffmpeg is not installed: video thumbnails are not available (install ffmpeg)" {
+	if !errors.Is(err, ErrToolMissing) || err.Error() != "missing tool ffmpeg (Debian package ffmpeg): video thumbnails are not available" {
 		t.Errorf("video: %v", err)
 	}
 	_, err = PDF(context.Background(), filepath.Join(dir, "x.pdf"), Options{})
-	if !errors.Is(err, ErrToolMissing) || err.Error() != "pdftoppm is not installed: PDF thumbnails are not available (install poppler-utils)" {
+	if !errors.Is(err, ErrToolMissing) || err.Error() != "missing tool pdftoppm (Debian package poppler-utils): PDF thumbnails are not available" {
 		t.Errorf("pdf: %v", err)
 	}
 }
