@@ -328,13 +328,13 @@ func (f *Fake) Handle(request []byte) (response []byte) {
 		req.Args = json.RawMessage("{}")
 	}
 	f.mu.Lock()
+	defer f.mu.Unlock() // also when dispatch panics
 	ok, err = f.dispatch(req.Fn, req.Args)
 	call := HostCall{Fn: req.Fn, Args: slices.Clone(req.Args)}
 	if err != nil {
 		call.Code, call.Message = err.Code, err.Message
 	}
 	f.calls = append(f.calls, call)
-	f.mu.Unlock()
 	return encodeResponse(ok, err)
 }
 
@@ -592,7 +592,7 @@ func (f *Fake) dispatch(fn string, args json.RawMessage) (any, *cairn.Error) {
 		if kinds := f.sidecarKinds(); !slices.Contains(kinds, a.Kind) {
 			return nil, errf(cairn.CodeCapabilityDenied, "%s: sidecars.write does not cover kind %q (covers %v)", f.m.ID, a.Kind, kinds)
 		}
-		if len(*a.Data) > maxSidecar {
+		if !self && len(*a.Data) > maxSidecar {
 			return nil, errf(cairn.CodeLimitExceeded, "sidecar.write: data over 16 MiB")
 		}
 		p := "sidecars/" + a.ContentUUID + "/" + a.Kind + "/" + a.Variant + "." + a.Format
