@@ -71,6 +71,7 @@ type sidecarJSON struct {
 	Variant  string `json:"variant"`
 	Format   string `json:"format"`
 	Status   string `json:"status"`
+	Storage  string `json:"storage,omitempty"` // "file", or "content": the sidecar is the file itself (Path)
 	Path     string `json:"path,omitempty"`
 	Size     int64  `json:"size,omitempty"`
 	Checksum string `json:"checksum,omitempty"`

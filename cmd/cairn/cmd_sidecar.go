@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 
 	"github.com/cairnfs/cairn/core/library"
@@ -18,7 +17,9 @@ func init() {
 			"sidecar regenerate PATH [--kind K]\tmake the sidecars of a file or folder again now",
 		},
 		about: "Sidecars are files derived from a content (thumbnails, extracted text, …), stored once per content under the " +
-			"library's sidecars/ folder, whatever the number of copies. regenerate forgets them and runs the stages of the " +
+			"library's sidecars/ folder, whatever the number of copies. A content that needs no derived copy is its own " +
+			"sidecar (storage \"content\": a plain UTF-8 text file is its own text, a small image its own thumbnail); its " +
+			"path is then the file itself. regenerate forgets them and runs the stages of the " +
 			"location's pipeline that produce them.",
 		examples: []string{"cairn sidecar ls ~/Pictures/cat.jpg", "cairn sidecar path ~/Pictures/cat.jpg --kind thumb"}})
 }
@@ -92,7 +93,7 @@ func runSidecar(ctx context.Context, a *app, args []string) error {
 		if best == nil {
 			return fmt.Errorf("%s has no ready %s sidecar%s (`cairn sidecar ls %s`)", loc.Abs(l.Rel), *kind, variantText(*variant), pos[1])
 		}
-		fmt.Fprintln(a.stdout, filepath.Join(lib.Dir, filepath.FromSlash(best.Rel())))
+		fmt.Fprintln(a.stdout, best.File(lib.Dir, loc.Abs(l.Rel))) // a sidecar stored as the content: the file itself
 		return nil
 	case "regenerate":
 		return sidecarRegenerate(ctx, a, pos[1], *kind, *asJSON, *noProgress)
@@ -108,7 +109,7 @@ func variantText(v string) string {
 }
 
 func printSidecar(a *app, lib *library.Library, path string, sc store.Sidecar, asJSON bool) error {
-	sj := toSidecarJSON(lib, sc)
+	sj := toSidecarJSON(lib, sc, path)
 	if asJSON {
 		return a.jsonLine(struct {
 			File        string `json:"file"`

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"path/filepath"
 	"sort"
 	"strings"
 
@@ -37,21 +36,18 @@ func addDerived(ctx context.Context, lib *library.Library, contentID int64, j *e
 		return err
 	}
 	for _, sc := range scs {
-		j.Sidecars = append(j.Sidecars, toSidecarJSON(lib, sc))
+		j.Sidecars = append(j.Sidecars, toSidecarJSON(lib, sc, j.Path))
 	}
 	j.Stages, err = lib.Store.StagesOf(ctx, contentID)
 	return err
 }
 
 // toSidecarJSON is a sidecar record as show and sidecar ls print it; a failed whole-kind record
-// (variant "*") has no file.
-func toSidecarJSON(lib *library.Library, sc store.Sidecar) sidecarJSON {
-	sj := sidecarJSON{Kind: sc.Kind, Variant: sc.Variant, Format: sc.Format, Status: sc.Status, Size: sc.Size,
-		Checksum: sc.Checksum, Source: sc.Source, Error: sc.Error}
-	if sc.Variant != "*" {
-		sj.Path = filepath.Join(lib.Dir, filepath.FromSlash(sc.Rel()))
-	}
-	return sj
+// (variant "*") has no file, and a sidecar stored as the content itself is file, the content's
+// file being shown.
+func toSidecarJSON(lib *library.Library, sc store.Sidecar, file string) sidecarJSON {
+	return sidecarJSON{Kind: sc.Kind, Variant: sc.Variant, Format: sc.Format, Status: sc.Status, Storage: sc.Storage,
+		Path: sc.File(lib.Dir, file), Size: sc.Size, Checksum: sc.Checksum, Source: sc.Source, Error: sc.Error}
 }
 
 // nonEmptyObject returns raw unless it is absent, null or an empty object.

@@ -5,12 +5,13 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 )
 
 // Sidecar is a sidecar record: a content-scoped derived file (REFERENCE.md §9) under the
-// library's sidecars/ folder.
+// library's sidecars/ folder, or (Storage StorageContent) the content's own bytes.
 type Sidecar struct {
 	ID          int64    `json:"-"`
 	ContentID   int64    `json:"-"`
@@ -18,7 +19,8 @@ type Sidecar struct {
 	Kind        string   `json:"kind"`
 	Variant     string   `json:"variant"`
 	Format      string   `json:"format"`
-	Status      string   `json:"status"` // pending, ready or failed
+	Status      string   `json:"status"`  // pending, ready or failed
+	Storage     string   `json:"storage"` // StorageFile or StorageContent
 	Size        int64    `json:"size"`
 	Checksum    string   `json:"checksum,omitempty"`
 	Source      string   `json:"source"` // the extension that made it
@@ -26,6 +28,16 @@ type Sidecar struct {
 	UpdatedAt   int64    `json:"updated_at"`
 	Devices     []string `json:"devices,omitempty"` // UUIDs of the devices holding the file
 }
+
+// Sidecar storages: where a sidecar's bytes are.
+const (
+	// StorageFile is a file under the library's sidecars/ folder, at Sidecar.Rel.
+	StorageFile = "file"
+	// StorageContent is the content itself: a plain UTF-8 text file is its own text sidecar and
+	// an image no larger than a thumbnail variant its own thumbnail. No copy exists; a reader
+	// opens any file of the content (Sidecar.File). Size is the content's size.
+	StorageContent = "content"
+)
 
 // SidecarPath is the library-relative path of a sidecar file (REFERENCE.md §9):
 // sidecars/<h0>/<h1>/<content-uuid>/<kind>/<variant>.<format>, where h0 and h1 are the first two
@@ -35,17 +47,31 @@ func SidecarPath(contentUUID, kind, variant, format string) string {
 	return "sidecars/" + u[0:2] + "/" + u[2:4] + "/" + u + "/" + kind + "/" + variant + "." + format
 }
 
-// Rel is the sidecar file's path relative to the library folder.
+// Rel is the sidecar file's path relative to the library folder; "" for a sidecar stored as
+// the content itself, which has no file of its own.
 func (s *Sidecar) Rel() string {
-	if len(s.ContentUUID) < 4 {
+	if len(s.ContentUUID) < 4 || s.Storage == StorageContent {
 		return ""
 	}
 	return SidecarPath(s.ContentUUID, s.Kind, s.Variant, s.Format)
 }
 
+// File is the absolute path of the sidecar's bytes: for StorageContent, contentFile (a file of
+// the content, e.g. the one the user named); otherwise the file under libDir. "" for a failed
+// whole-kind record (variant "*"), which has no bytes.
+func (s *Sidecar) File(libDir, contentFile string) string {
+	switch {
+	case s.Variant == "*":
+		return ""
+	case s.Storage == StorageContent:
+		return contentFile
+	}
+	return filepath.Join(libDir, filepath.FromSlash(s.Rel()))
+}
+
 // SidecarsOf returns a content's sidecars (of kind, when not ""), by kind and variant.
 func (s *Store) SidecarsOf(ctx context.Context, contentID int64, kind string) ([]Sidecar, error) {
-	rows, err := s.sql.QueryContext(ctx, `SELECT s.id, s.content_id, c.uuid, s.kind, s.variant, s.format, s.status, s.size,
+	rows, err := s.sql.QueryContext(ctx, `SELECT s.id, s.content_id, c.uuid, s.kind, s.variant, s.format, s.status, s.storage, s.size,
 		COALESCE(s.checksum, ''), s.source, COALESCE(s.error, ''), s.updated_at,
 		COALESCE((SELECT group_concat(d.uuid) FROM sidecar_devices sd JOIN devices d ON d.id = sd.device_id WHERE sd.sidecar_id = s.id), '')
 		FROM sidecars s JOIN content_identities c ON c.id = s.content_id
@@ -58,7 +84,7 @@ func (s *Store) SidecarsOf(ctx context.Context, contentID int64, kind string) ([
 	for rows.Next() {
 		var sc Sidecar
 		var devs string
-		if err := rows.Scan(&sc.ID, &sc.ContentID, &sc.ContentUUID, &sc.Kind, &sc.Variant, &sc.Format, &sc.Status, &sc.Size,
+		if err := rows.Scan(&sc.ID, &sc.ContentID, &sc.ContentUUID, &sc.Kind, &sc.Variant, &sc.Format, &sc.Status, &sc.Storage, &sc.Size,
 			&sc.Checksum, &sc.Source, &sc.Error, &sc.UpdatedAt, &devs); err != nil {
 			return nil, err
 		}

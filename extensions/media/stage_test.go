@@ -30,6 +30,9 @@ func TestStageNative(t *testing.T) {
 		item("tone.flac", "audio"),
 		item("gone.mp4", "video"),
 		item("clip.webm", "video"),
+		item("icon.svg", "image"),
+		item("viewbox.svg", "image"),
+		item("page.svg", "image"),
 	}
 	in, _ := json.Marshal(map[string]any{"stage": "stage.media", "version": 1, "items": items})
 	out, err := media.Handle(in)
@@ -47,6 +50,9 @@ func TestStageNative(t *testing.T) {
 		`{"duration_s":0.25,"codec":"flac","sample_rate":8000,"channels":1,"bit_depth":16,"bitrate":297088}`,
 		"error: ",
 		`{"width":32,"height":24,"duration_s":0.3,"codec":"vp9","fps":10,"bitrate":45093}`,
+		`{"width":48,"height":32}`,  // the root's width and height
+		`{"width":128,"height":64}`, // its viewBox
+		`{}`,                        // named .svg, but its root is not <svg>: not media
 	}
 	if len(res.Outcomes) != len(items) {
 		t.Fatalf("%d outcomes for %d items", len(res.Outcomes), len(items))
@@ -56,7 +62,7 @@ func TestStageNative(t *testing.T) {
 		if o.Error != "" {
 			got = "error: " + o.Error
 		}
-		if o.ContentUUID != items[i].ContentUUID || !strings.HasPrefix(got, wants[i]) {
+		if o.ContentUUID != items[i].ContentUUID || !strings.HasPrefix(got, wants[i]) || (strings.HasSuffix(items[i].Name, ".svg") && got != wants[i]) {
 			t.Errorf("%s: %s %s\nwant %s", items[i].Name, o.ContentUUID, got, wants[i])
 		}
 	}

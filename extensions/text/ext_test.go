@@ -3,12 +3,15 @@
 package main
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"io/fs"
 	"os"
 	"strings"
 	"testing"
 	"testing/fstest"
+	"unicode/utf8"
 
 	"github.com/cairnfs/cairn/sdk/exttest"
 )
@@ -36,6 +39,15 @@ func fixture(t *testing.T) fstest.MapFS {
 		`<body><p>Visible &amp; decoded.</p></body></html>`), Mode: 0o644}
 	files["docs/hello.pdf"] = &fstest.MapFile{Data: pdf, Mode: 0o644}
 	files["docs/broken.pdf"] = &fstest.MapFile{Data: []byte("%PDF-1.4\nnothing here\n"), Mode: 0o644}
+	var man, tarball bytes.Buffer
+	zw := gzip.NewWriter(&man)
+	zw.Write([]byte(".TH LS 1\n.SH NAME\nls \\- list directory contents\n"))
+	zw.Close()
+	zw = gzip.NewWriter(&tarball)
+	zw.Write(append([]byte("notes.txt"), make([]byte, 1024)...))
+	zw.Close()
+	files["man/ls.1.gz"] = &fstest.MapFile{Data: man.Bytes(), Mode: 0o644}
+	files["backup.tar.gz"] = &fstest.MapFile{Data: tarball.Bytes(), Mode: 0o644}
 	return files
 }
 
@@ -44,7 +56,7 @@ func TestConformance(t *testing.T) {
 	exttest.Run(t, ".", exttest.Options{
 		Files: files,
 		Verify: func(r exttest.Reporter, g exttest.Golden) {
-			sidecars := g.Fake.State().Sidecars
+			sidecars, self := g.Fake.State().Sidecars, g.Fake.State().ContentSidecars
 			seen := map[string]bool{}
 			for i, it := range g.Items {
 				o := g.Outcomes[i]
@@ -52,7 +64,27 @@ func TestConformance(t *testing.T) {
 				var data map[string]any
 				json.Unmarshal(o.Data, &data)
 				sc, hasSidecar := sidecars["sidecars/"+it.ContentUUID+"/text/plain.txt"]
+				_, isSelf := self["sidecars/"+it.ContentUUID+"/text/plain.txt"]
+				if data["storage"] == "content" || isSelf || it.Name == "hello.txt" {
+					// plain UTF-8 as it is: its own sidecar, no copy
+					b, _ := fs.ReadFile(files, strings.TrimPrefix(it.Path, exttest.MountPoint+"/"))
+					if o.Error != "" || hasSidecar || !isSelf || data["storage"] != "content" || data["chars"] != float64(len([]rune(string(b)))) ||
+						!utf8.Valid(b) || bytes.ContainsAny(b, "\r\x00") || bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
+						r.Errorf("%s: outcome %s %q, copy %v, stored as content %v: want storage content, no copy, and a plain UTF-8 file", it.Name, o.Data, o.Error, hasSidecar, isSelf)
+					}
+					continue
+				}
 				switch it.Name {
+				case "ls.1.gz": // a compressed man page: its text, rendered
+					if o.Error != "" || data["format"] != "man" || data["compression"] != "gzip" || string(sc) != "NAME\nls - list directory contents" {
+						r.Errorf("%s: outcome %s %q, sidecar %q", it.Name, o.Data, o.Error, sc)
+					}
+					continue
+				case "backup.tar.gz": // an archive: skipped
+					if o.Error != "" || string(o.Data) != "{}" || hasSidecar {
+						r.Errorf("%s: outcome %s %q, sidecar %q: want {} and no sidecar", it.Name, o.Data, o.Error, sc)
+					}
+					continue
 				case "broken.pdf":
 					if o.Error == "" || !strings.Contains(o.Error, "pdf") {
 						r.Errorf("%s: outcome %s %q, want a PDF error", it.Name, o.Data, o.Error)
@@ -77,14 +109,9 @@ func TestConformance(t *testing.T) {
 					if !strings.Contains(string(sc), "Hello from a PDF.") || data["pages"] != 1.0 || data["format"] != "pdf" {
 						r.Errorf("%s: %s, sidecar %q", it.Name, o.Data, sc)
 					}
-				case "hello.txt":
-					want, _ := fs.ReadFile(files, "hello.txt")
-					if string(sc) != string(want) || data["format"] != "plain" {
-						r.Errorf("%s: %s, sidecar %q, want %q", it.Name, o.Data, sc, want)
-					}
 				}
 			}
-			for _, n := range []string{"hello.txt", "poem.md", "page.html", "hello.pdf", "broken.pdf", "empty.txt"} {
+			for _, n := range []string{"hello.txt", "poem.md", "page.html", "hello.pdf", "broken.pdf", "empty.txt", "ls.1.gz", "backup.tar.gz"} {
 				if !seen[n] {
 					r.Errorf("golden batch lacks %s", n)
 				}

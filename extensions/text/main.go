@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"unicode/utf8"
 
 	"github.com/cairnfs/cairn/extensions/text/extract"
@@ -74,13 +75,32 @@ func extractItem(it cairn.Item, lim extract.Limits) (o cairn.Outcome) {
 		return it.Fail(err)
 	}
 	if res.Text == "" { // nothing to search: no sidecar
-		return it.OK(map[string]any{"chars": 0, "format": res.Format, "truncated": false})
+		data := map[string]any{"chars": 0, "format": res.Format, "truncated": false}
+		if res.Compression != "" {
+			data["compression"] = res.Compression
+		}
+		return it.OK(data)
 	}
-	if _, err := cairn.WriteSidecar(cairn.SidecarFile{ContentUUID: it.ContentUUID, Kind: SidecarKind,
-		Variant: SidecarVariant, Format: SidecarFormat, Data: []byte(res.Text)}); err != nil {
+	self, err := isOwnText(f, size, res)
+	if err != nil {
+		return it.Fail(err)
+	}
+	if self { // already plain UTF-8 text: the content is its own sidecar, no copy
+		err = cairn.ContentIsSidecar(it.ContentUUID, SidecarKind, SidecarVariant, SidecarFormat)
+	} else {
+		_, err = cairn.WriteSidecar(cairn.SidecarFile{ContentUUID: it.ContentUUID, Kind: SidecarKind,
+			Variant: SidecarVariant, Format: SidecarFormat, Data: []byte(res.Text)})
+	}
+	if err != nil {
 		return it.Fail(fmt.Errorf("write the text sidecar: %w", err))
 	}
 	data := map[string]any{"chars": utf8.RuneCountInString(res.Text), "format": res.Format, "truncated": res.Truncated}
+	if self {
+		data["storage"] = cairn.StorageContent
+	}
+	if res.Compression != "" {
+		data["compression"] = res.Compression
+	}
 	if res.Pages > 0 {
 		data["pages"] = res.Pages
 	}
@@ -88,4 +108,24 @@ func extractItem(it cairn.Item, lim extract.Limits) (o cairn.Outcome) {
 		data["title"] = res.Title
 	}
 	return it.OK(data)
+}
+
+// isOwnText reports whether the extracted text is the file's bytes exactly (plain UTF-8, no
+// byte-order mark, no CR, nothing cut), so that the file can stand as its own text sidecar.
+func isOwnText(r io.ReaderAt, size int64, res extract.Result) (bool, error) {
+	if res.Format != "plain" || res.Compression != "" || res.Truncated || int64(len(res.Text)) != size {
+		return false, nil
+	}
+	buf := make([]byte, min(size, 256<<10))
+	for off := int64(0); off < size; {
+		n, err := r.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
+		if n > 0 && string(buf[:n]) != res.Text[off:off+int64(n)] {
+			return false, nil
+		}
+		off += int64(n)
+		if err != nil && !(errors.Is(err, io.EOF) && off == size) {
+			return false, fmt.Errorf("compare the text with the file: %w", err)
+		}
+	}
+	return true, nil
 }

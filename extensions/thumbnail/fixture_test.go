@@ -10,6 +10,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"strings"
 	"testing"
 )
 
@@ -90,14 +91,23 @@ func fixtureImages(t testing.TB) map[string][]byte {
 		"photos/truncated.jpg": jpg[:len(jpg)/2],
 		"photos/iphone.jpg":    heic, // misnamed: a HEIC
 		"photos/huge.png":      hugePNG(),
+		"icons/icon.svg":       []byte(iconSVG),
+		"icons/map.svg":        []byte(`<svg xmlns="http://www.w3.org/2000/svg" width="4000" height="3000">` + strings.Repeat(`<path d="M0 0L10 10"/>`, 8000) + `</svg>`),
 	}
 }
+
+// iconSVG is a small SVG: its own thumbnail, 48×32 from its viewBox.
+const iconSVG = `<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 32"><rect width="48" height="32" fill="red"/></svg>`
 
 // wantOutcome is what each fixture image's outcome must be (data JSON, or
 // "error: " and the error's start).
 var wantOutcome = map[string]string{
-	"rotated.jpg":   `{"variants":[{"variant":"1024","width":600,"height":400,"format":"jpg"},{"variant":"256","width":256,"height":171,"format":"jpg"}]}`,
-	"alpha.png":     `{"variants":[{"variant":"1024","width":300,"height":200,"format":"png"},{"variant":"256","width":256,"height":171,"format":"png"}]}`,
+	"rotated.jpg": `{"variants":[{"variant":"1024","width":600,"height":400,"format":"jpg"},{"variant":"256","width":256,"height":171,"format":"jpg"}]}`,
+	// 300×200: its own 1024 px thumbnail (no same-size copy), a made 256 px one.
+	"alpha.png": `{"variants":[{"variant":"1024","width":300,"height":200,"format":"png","storage":"content"},{"variant":"256","width":256,"height":171,"format":"png"}]}`,
+	"icon.svg":  `{"variants":[{"variant":"1024","width":48,"height":32,"format":"svg","storage":"content"},{"variant":"256","width":48,"height":32,"format":"svg","storage":"content"}]}`,
+	// a 176 kB SVG: not rendered, not a failure, and too heavy to stand as its own thumbnail
+	"map.svg":       `{"unsupported":"image format not supported for thumbnails: SVG rendering (no pure-Go renderer), and at 176073 bytes the SVG is over the 131072 bytes an SVG may take to stand as its own thumbnail"}`,
 	"truncated.jpg": "error: decoding the JPEG image: the file is truncated",
 	"iphone.jpg":    `{"unsupported":"image format not supported for thumbnails: HEIC/HEIF (HEIC) cannot be decoded in pure Go (no HEVC decoder)"}`,
 	"huge.png":      "error: image is 20000×25000 (500.0 MP), over the 100 MP thumbnail limit",

@@ -37,6 +37,8 @@ type Variant struct {
 	Width   int    `json:"width"`
 	Height  int    `json:"height"`
 	Format  string `json:"format"`
+	// Storage is "content" when the image is its own thumbnail for this variant (no copy).
+	Storage string `json:"storage,omitempty"`
 }
 
 // Result is an item's outcome data.
@@ -106,11 +108,18 @@ func makeThumbs(it cairn.Item, opts thumb.Options) (Result, error) {
 	res := Result{Variants: make([]Variant, 0, len(thumbs))}
 	for _, t := range thumbs {
 		v := strconv.Itoa(t.Variant)
-		if _, err := cairn.WriteSidecar(cairn.SidecarFile{ContentUUID: it.ContentUUID, Kind: SidecarKind, Variant: v,
-			Format: t.Format, Data: t.Data}); err != nil {
+		vr := Variant{Variant: v, Width: t.Width, Height: t.Height, Format: t.Format}
+		if t.Original { // no larger than the variant: the image is its own thumbnail
+			vr.Storage = cairn.StorageContent
+			err = cairn.ContentIsSidecar(it.ContentUUID, SidecarKind, v, t.Format)
+		} else {
+			_, err = cairn.WriteSidecar(cairn.SidecarFile{ContentUUID: it.ContentUUID, Kind: SidecarKind, Variant: v,
+				Format: t.Format, Data: t.Data})
+		}
+		if err != nil {
 			return Result{}, fmt.Errorf("storing the %s px thumbnail: %w", v, err)
 		}
-		res.Variants = append(res.Variants, Variant{Variant: v, Width: t.Width, Height: t.Height, Format: t.Format})
+		res.Variants = append(res.Variants, vr)
 	}
 	return res, nil
 }

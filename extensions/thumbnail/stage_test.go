@@ -60,17 +60,24 @@ func TestStageNative(t *testing.T) {
 			t.Errorf("%s: %s %q, want %s", name, o.Data, o.Error, want)
 		}
 	}
-	sc := fake.State().Sidecars
-	if len(sc) != 4 {
-		t.Errorf("%d sidecars, want the 2 variants of 2 images: %v", len(sc), keys(sc))
+	sc, self := fake.State().Sidecars, fake.State().ContentSidecars
+	if len(sc) != 3 || len(self) != 3 {
+		t.Errorf("%d sidecars, want rotated.jpg's 2 and alpha.png's 256: %v; %d stored as content, want alpha.png's 1024 and icon.svg's 2: %v",
+			len(sc), keys(sc), len(self), self)
 	}
 	for _, v := range []string{"256", "1024"} {
 		if p := "sidecars/u-rotated.jpg/thumb/" + v + ".jpg"; !redTopLeft(sc[p]) {
 			t.Errorf("%s missing or not upright", p)
 		}
-		if p := "sidecars/u-alpha.png/thumb/" + v + ".png"; len(sc[p]) == 0 {
-			t.Errorf("%s missing", p)
+		if p := "sidecars/u-icon.svg/thumb/" + v + ".svg"; self[p] != "svg" {
+			t.Errorf("%s is not the SVG itself: %v", p, self)
 		}
+	}
+	if p := "sidecars/u-alpha.png/thumb/256.png"; len(sc[p]) == 0 {
+		t.Errorf("%s missing", p)
+	}
+	if p := "sidecars/u-alpha.png/thumb/1024.png"; self[p] != "png" || sc[p] != nil {
+		t.Errorf("%s: a 300×200 image is its own 1024 px thumbnail, want no copy", p)
 	}
 
 	// Other variants, a lower pixel limit, quality.

@@ -9,7 +9,7 @@ import (
 )
 
 // Version is the host ABI version this host provides.
-const Version = "1.1"
+const Version = "1.2"
 
 // The WASM import that carries host calls.
 const (
@@ -129,7 +129,16 @@ type Sidecar struct {
 	Variant     string
 	Format      string
 	Data        []byte
+	// Storage is StorageFile (Data is written to a file under sidecars/) or, from ABI 1.1,
+	// StorageContent: the sidecar is the content's own bytes (Data is empty; no copy is made).
+	Storage string
 }
+
+// Sidecar storages (sidecar.write's "storage"; v1.md).
+const (
+	StorageFile    = "file"
+	StorageContent = "content"
+)
 
 // Event is an event as events.poll returns it.
 type Event struct {
@@ -185,7 +194,8 @@ type Metadata interface {
 
 // Sidecars stores sidecar files and their records.
 type Sidecars interface {
-	// WriteSidecar stores s for the extension ext and returns its library-relative path.
+	// WriteSidecar stores s for the extension ext and returns its library-relative path ("" for
+	// StorageContent, which has no file of its own).
 	WriteSidecar(ctx context.Context, ext string, s Sidecar) (path string, err error)
 }
 
@@ -222,7 +232,7 @@ type Backends struct {
 	Events   Events
 	Actions  Actions
 	Audit    Audit
-	// HTTP serves http.request (from ABI 1.1; NewHTTPClient).
+	// HTTP serves http.request (from ABI 1.2; NewHTTPClient).
 	HTTP HTTP
 }
 

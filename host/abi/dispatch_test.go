@@ -21,12 +21,13 @@ import (
 // fake is an in-memory backend for every area. Its Entries ignores the query's location filter
 // on purpose, to show that the dispatcher's own scope filter holds.
 type fake struct {
-	mu      sync.Mutex
-	kv      map[string][]byte
-	entries []Entry
-	copies  map[string][]FileRef
-	audit   []AuditRecord
-	events  []Event
+	mu       sync.Mutex
+	kv       map[string][]byte
+	entries  []Entry
+	copies   map[string][]FileRef
+	audit    []AuditRecord
+	events   []Event
+	sidecars []Sidecar
 }
 
 func newFake() *fake { return &fake{kv: map[string][]byte{}, copies: map[string][]FileRef{}} }
@@ -96,8 +97,19 @@ func (f *fake) Poll(_ context.Context, ext string, types []string, max int) ([]E
 	return f.events, nil // every event, whatever the types: the dispatcher filters
 }
 
+// WriteSidecar records s; a StorageContent sidecar has no path of its own.
+func (f *fake) WriteSidecar(_ context.Context, ext string, s Sidecar) (string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.sidecars = append(f.sidecars, s)
+	if s.Storage == StorageContent {
+		return "", nil
+	}
+	return "sidecars/" + s.ContentUUID + "/" + s.Kind + "/" + s.Variant + "." + s.Format, nil
+}
+
 func backends(f *fake) Backends {
-	return Backends{KV: f, Entries: f, Content: f, Audit: f, Events: f}
+	return Backends{KV: f, Entries: f, Content: f, Audit: f, Events: f, Sidecars: f}
 }
 
 func caller(t *testing.T, id string, req map[string]manifest.Scope, grant capability.Grant, o CallerOptions) *Caller {
@@ -128,8 +140,9 @@ func TestGolden(t *testing.T) {
 			ran++
 			f := newFake()
 			d := NewDispatcher(backends(f), nil)
-			// dev.example.hello asks for kv only (and is granted it).
-			c := caller(t, "dev.example.hello", map[string]manifest.Scope{"kv": {}}, capability.Grant{"kv": {}}, CallerOptions{})
+			// dev.example.hello asks for kv and text sidecars (and is granted them).
+			c := caller(t, "dev.example.hello", map[string]manifest.Scope{"kv": {}, "sidecars.write": {Kinds: []string{"text"}}},
+				capability.Grant{"kv": {}, "sidecars.write": {}}, CallerOptions{})
 			got := d.Handle(context.Background(), c, g.Request)
 			if !jsonEqual(t, got, g.Response) {
 				t.Errorf("response = %s\nwant       %s", got, g.Response)

@@ -543,9 +543,21 @@ func (d *Dispatcher) sidecarWrite(ctx context.Context, c *Caller, args json.RawM
 		ContentUUID           string `json:"content_uuid"`
 		Kind, Variant, Format string
 		Data                  []byte
+		Storage               string
 	}
 	if err := decode("sidecar.write", args, &a); err != nil {
 		return nil, err
+	}
+	switch a.Storage {
+	case "":
+		a.Storage = StorageFile
+	case StorageFile:
+	case StorageContent:
+		if len(a.Data) > 0 {
+			return nil, invalid("sidecar.write", "storage %q takes no data: the sidecar is the content's own bytes", a.Storage)
+		}
+	default:
+		return nil, invalid("sidecar.write", "storage %q: want %q or %q", a.Storage, StorageFile, StorageContent)
 	}
 	if a.ContentUUID == "" || !sidecarKindRE.MatchString(a.Kind) || !sidecarVariantRE.MatchString(a.Variant) || !sidecarFormatRE.MatchString(a.Format) {
 		return nil, invalid("sidecar.write", "want content_uuid, kind [a-z0-9_], variant [A-Za-z0-9_-] and format [a-z0-9]")
@@ -559,9 +571,13 @@ func (d *Dispatcher) sidecarWrite(ctx context.Context, c *Caller, args json.RawM
 	if d.b.Sidecars == nil {
 		return nil, unavailable("sidecar.write", "sidecar storage")
 	}
-	p, err := d.b.Sidecars.WriteSidecar(ctx, c.id, Sidecar{ContentUUID: a.ContentUUID, Kind: a.Kind, Variant: a.Variant, Format: a.Format, Data: a.Data})
+	p, err := d.b.Sidecars.WriteSidecar(ctx, c.id, Sidecar{ContentUUID: a.ContentUUID, Kind: a.Kind, Variant: a.Variant, Format: a.Format,
+		Data: a.Data, Storage: a.Storage})
 	if err != nil {
 		return nil, err
+	}
+	if a.Storage == StorageContent {
+		return map[string]string{"path": p, "storage": a.Storage}, nil
 	}
 	return map[string]string{"path": p}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"iter"
 	"os"
 	"path/filepath"
@@ -485,14 +486,15 @@ func (s *Store) ApplyTag(ctx context.Context, ext, ns string, t abi.Target, tag 
 // --- sidecars ---
 
 // WriteSidecar implements abi.Sidecars: the file is written atomically, then its record is set to
-// ready with its size and BLAKE3.
+// ready with its size and BLAKE3. A StorageContent sidecar has no file: its record points at the
+// content (size: the content's), and a file an earlier write left for it is removed.
 func (s *Store) WriteSidecar(ctx context.Context, ext string, sc abi.Sidecar) (string, error) {
 	u, err := uuid.Parse(sc.ContentUUID)
 	if err != nil || u.String() != sc.ContentUUID { // it becomes a path: only the canonical form
 		return "", &abi.Error{Code: abi.CodeInvalidArgument, Message: fmt.Sprintf("sidecar.write: content_uuid %q is not a UUID", sc.ContentUUID)}
 	}
-	var cid int64
-	err = s.db.QueryRowContext(ctx, `SELECT id FROM content_identities WHERE uuid = ?`, sc.ContentUUID).Scan(&cid)
+	var cid, csize int64
+	err = s.db.QueryRowContext(ctx, `SELECT id, size FROM content_identities WHERE uuid = ?`, sc.ContentUUID).Scan(&cid, &csize)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("content %s: %w", sc.ContentUUID, abi.ErrNotFound)
 	}
@@ -501,18 +503,28 @@ func (s *Store) WriteSidecar(ctx context.Context, ext string, sc abi.Sidecar) (s
 	}
 	rel := store.SidecarPath(sc.ContentUUID, sc.Kind, sc.Variant, sc.Format)
 	abs := filepath.Join(s.opts.LibraryDir, filepath.FromSlash(rel))
-	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
-		return "", fmt.Errorf("writing sidecar %s: %w", rel, err)
+	storage, size, checksum := abi.StorageFile, int64(len(sc.Data)), sql.NullString{}
+	if sc.Storage == abi.StorageContent {
+		storage, size = abi.StorageContent, csize
 	}
-	if err := atomicfile.Write(abs, sc.Data, 0o644); err != nil {
-		return "", fmt.Errorf("writing sidecar: %w", err)
+	if err := s.removeStaleSidecarFiles(ctx, cid, sc); err != nil {
+		return "", err
 	}
-	sum := blake3.Sum256(sc.Data)
-	_, err = s.db.ExecContext(ctx, `INSERT INTO sidecars (content_id, kind, variant, format, status, size, checksum, source, updated_at)
-		VALUES (?, ?, ?, ?, 'ready', ?, ?, ?, ?)
-		ON CONFLICT (content_id, kind, variant) DO UPDATE SET format = excluded.format, status = excluded.status, size = excluded.size,
-		checksum = excluded.checksum, source = excluded.source, error = NULL, updated_at = excluded.updated_at`,
-		cid, sc.Kind, sc.Variant, sc.Format, len(sc.Data), "blake3:"+hex.EncodeToString(sum[:]), ext, time.Now().UnixNano())
+	if storage == abi.StorageFile {
+		if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
+			return "", fmt.Errorf("writing sidecar %s: %w", rel, err)
+		}
+		if err := atomicfile.Write(abs, sc.Data, 0o644); err != nil {
+			return "", fmt.Errorf("writing sidecar: %w", err)
+		}
+		sum := blake3.Sum256(sc.Data)
+		checksum = sql.NullString{String: "blake3:" + hex.EncodeToString(sum[:]), Valid: true}
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO sidecars (content_id, kind, variant, format, status, storage, size, checksum, source, updated_at)
+		VALUES (?, ?, ?, ?, 'ready', ?, ?, ?, ?, ?)
+		ON CONFLICT (content_id, kind, variant) DO UPDATE SET format = excluded.format, status = excluded.status, storage = excluded.storage,
+		size = excluded.size, checksum = excluded.checksum, source = excluded.source, error = NULL, updated_at = excluded.updated_at`,
+		cid, sc.Kind, sc.Variant, sc.Format, storage, size, checksum, ext, time.Now().UnixNano())
 	if err != nil {
 		return "", fmt.Errorf("recording sidecar %s: %w", rel, err)
 	}
@@ -525,7 +537,39 @@ func (s *Store) WriteSidecar(ctx context.Context, ext string, sc abi.Sidecar) (s
 			return "", fmt.Errorf("recording where sidecar %s is: %w", rel, err)
 		}
 	}
+	if storage == abi.StorageContent {
+		return "", nil
+	}
 	return rel, nil
+}
+
+// removeStaleSidecarFiles removes the file an earlier write left that sc no longer uses: the one
+// of a former format, and for a sidecar that is now the content itself, its file.
+func (s *Store) removeStaleSidecarFiles(ctx context.Context, contentID int64, sc abi.Sidecar) error {
+	var rels []string
+	if sc.Storage == abi.StorageContent {
+		rels = append(rels, store.SidecarPath(sc.ContentUUID, sc.Kind, sc.Variant, sc.Format))
+	}
+	var oldFormat, oldStorage string
+	err := s.db.QueryRowContext(ctx, `SELECT format, storage FROM sidecars WHERE content_id = ? AND kind = ? AND variant = ?`,
+		contentID, sc.Kind, sc.Variant).Scan(&oldFormat, &oldStorage)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("looking up the %s/%s sidecar of content %s: %w", sc.Kind, sc.Variant, sc.ContentUUID, err)
+	}
+	if err == nil && oldStorage == abi.StorageFile && oldFormat != sc.Format && sidecarFormatOK(oldFormat) {
+		rels = append(rels, store.SidecarPath(sc.ContentUUID, sc.Kind, sc.Variant, oldFormat))
+	}
+	for _, rel := range rels {
+		if err := os.Remove(filepath.Join(s.opts.LibraryDir, filepath.FromSlash(rel))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("removing the former sidecar file %s: %w", rel, err)
+		}
+	}
+	return nil
+}
+
+// sidecarFormatOK reports whether a recorded format is safe in a path (no separators or dots).
+func sidecarFormatOK(f string) bool {
+	return f != "" && !strings.ContainsAny(f, `/\.`)
 }
 
 // --- events ---

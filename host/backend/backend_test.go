@@ -11,6 +11,7 @@ import (
 
 	"github.com/cairnfs/cairn/core/events"
 	"github.com/cairnfs/cairn/core/jobs"
+	"github.com/cairnfs/cairn/core/store"
 	"github.com/cairnfs/cairn/host/abi"
 	"github.com/cairnfs/cairn/host/backend"
 	"github.com/cairnfs/cairn/host/capability"
@@ -257,5 +258,59 @@ func TestJobCheckpoint(t *testing.T) {
 	}
 	if _, err := e.call(ctx, "job.progress", map[string]any{"done": 1}); err == nil || err.Code != abi.CodeUnavailable {
 		t.Errorf("progress outside a job: %+v", err)
+	}
+}
+
+// TestSidecarStoredAsContent: a sidecar.write with storage "content" (ABI 1.1) records a ready
+// sidecar that is the content itself: no file, the content's size, the file an earlier write
+// made removed; the store reads it back as StorageContent with no library path of its own; a
+// later file write turns it back into a file.
+func TestSidecarStoredAsContent(t *testing.T) {
+	e := setup(t)
+	a := e.lib.Files["photos/2024/a.jpg"]
+	var first struct{ Path string }
+	json.Unmarshal(e.must("sidecar.write", map[string]any{"content_uuid": a.ContentUUID, "kind": "thumb", "variant": "1024", "format": "png", "data": "cG5n"}), &first)
+	old := filepath.Join(e.lib.Dir, first.Path)
+	if _, err := os.Stat(old); err != nil {
+		t.Fatalf("the file sidecar: %v", err)
+	}
+
+	ok := e.must("sidecar.write", map[string]any{"content_uuid": a.ContentUUID, "kind": "thumb", "variant": "1024", "format": "jpg", "storage": "content"})
+	var got struct{ Path, Storage string }
+	if err := json.Unmarshal(ok, &got); err != nil || got.Path != "" || got.Storage != "content" {
+		t.Errorf("sidecar.write storage content: %s (%v), want {path: \"\", storage: content}", ok, err)
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("the former file sidecar %s is still there (%v): a content sidecar keeps no copy", first.Path, err)
+	}
+	scs, err := e.lib.Store.SidecarsOf(context.Background(), a.ContentID, "thumb")
+	if err != nil || len(scs) != 1 {
+		t.Fatalf("SidecarsOf: %+v %v", scs, err)
+	}
+	sc := scs[0]
+	if sc.Storage != store.StorageContent || sc.Status != "ready" || sc.Size != a.Size || sc.Format != "jpg" || sc.Checksum != "" || sc.Rel() != "" {
+		t.Errorf("record %+v (rel %q): want ready, storage content, size %d, format jpg, no checksum, no rel", sc, sc.Rel(), a.Size)
+	}
+	if f := sc.File(e.lib.Dir, a.Abs); f != a.Abs {
+		t.Errorf("File = %q, want the content's own file %q", f, a.Abs)
+	}
+	if n := e.count(`SELECT count(*) FROM sidecar_devices sd JOIN sidecars s ON s.id = sd.sidecar_id WHERE s.content_id = ?`, a.ContentID); n != 1 {
+		t.Errorf("sidecar_devices rows = %d, want 1", n)
+	}
+
+	for name, args := range map[string]map[string]any{
+		"data with storage content": {"content_uuid": a.ContentUUID, "kind": "thumb", "variant": "256", "format": "jpg", "storage": "content", "data": "eA=="},
+		"unknown storage":           {"content_uuid": a.ContentUUID, "kind": "thumb", "variant": "256", "format": "jpg", "storage": "elsewhere"},
+	} {
+		if _, err := e.call(context.Background(), "sidecar.write", args); err == nil || err.Code != abi.CodeInvalidArgument {
+			t.Errorf("%s: %+v, want invalid_argument", name, err)
+		}
+	}
+
+	var again struct{ Path string }
+	json.Unmarshal(e.must("sidecar.write", map[string]any{"content_uuid": a.ContentUUID, "kind": "thumb", "variant": "1024", "format": "jpg", "data": "anBn"}), &again)
+	scs, _ = e.lib.Store.SidecarsOf(context.Background(), a.ContentID, "thumb")
+	if len(scs) != 1 || scs[0].Storage != store.StorageFile || scs[0].Size != 3 || scs[0].Rel() != again.Path || scs[0].File(e.lib.Dir, a.Abs) != filepath.Join(e.lib.Dir, again.Path) {
+		t.Errorf("after a file write: %+v, path %q", scs, again.Path)
 	}
 }

@@ -123,7 +123,9 @@ func TestDefault(t *testing.T) {
 		t.Errorf("default stages: %s", got)
 	}
 	text := p.Stages[2]
-	if text.Filter.MaxSize != 256<<20 || !text.Filter.MatchType("spreadsheet", "") || text.Filter.MatchType("image", "image/png") {
+	if text.Filter.MaxSize != 256<<20 || !text.Filter.MatchType("spreadsheet", "") || text.Filter.MatchType("image", "image/png") ||
+		!text.Filter.MatchType("archive", "application/gzip") { // compressed man pages and docs
+
 		t.Errorf("stage.text filter: %+v", text.Filter)
 	}
 	if !p.Stages[4].Filter.MatchType("document", "application/pdf") || p.Stages[4].Filter.MatchType("image", "") {

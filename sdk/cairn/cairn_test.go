@@ -572,3 +572,20 @@ func TestGoldenHTTP(t *testing.T) {
 		}
 	}
 }
+
+// TestGoldenSidecarWriteContent: ContentIsSidecar sends exactly
+// sidecar-write-content.json's request (no data) and gets no path back.
+func TestGoldenSidecarWriteContent(t *testing.T) {
+	g := readGolden(t, "sidecar-write-content.json")
+	f := install(t, string(g["response"]))
+	if err := cairn.ContentIsSidecar("0b6f2c1e-3d4a-4c5b-9e8f-7a6b5c4d3e2f", "text", "plain", "txt"); err != nil {
+		t.Fatal(err)
+	}
+	if !sameJSON(t, f.requests[0], string(g["request"])) {
+		t.Errorf("request = %s\nwant      %s", f.requests[0], g["request"])
+	}
+	if _, err := cairn.WriteSidecar(cairn.SidecarFile{ContentUUID: "u", Kind: "text", Variant: "plain", Format: "txt",
+		Storage: cairn.StorageContent, Data: []byte("x")}); cairn.ErrorCode(err) != cairn.CodeInvalidArgument || len(f.requests) != 1 {
+		t.Errorf("data with StorageContent: %v (%d requests), want invalid_argument before any call", err, len(f.requests))
+	}
+}

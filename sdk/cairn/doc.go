@@ -61,7 +61,7 @@
 // Log, Config, KVGet, KVSet, KVDelete, KVList (and the KVKeys iterator),
 // QueryEntries (a paged iterator) and QueryEntriesPage, ReadContent (and
 // ContentReader), SetType, SetMetadata, WriteSidecar, ApplyTag, Emit,
-// PollEvents, Progress, Checkpoint, ProposeAction and HTTP (ABI 1.1: the
+// PollEvents, Progress, Checkpoint, ProposeAction and HTTP (ABI 1.2: the
 // host makes the request, checking every redirect against net) each make one
 // call of the import
 //

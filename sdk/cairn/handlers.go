@@ -12,7 +12,7 @@ import (
 )
 
 // ABIVersion is the host ABI version this SDK speaks.
-const ABIVersion = "1.0"
+const ABIVersion = "1.2"
 
 // InitExport is the name of the optional initialisation export.
 const InitExport = "cairn_init"

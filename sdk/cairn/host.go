@@ -233,17 +233,38 @@ func SetMetadata(t Target, key string, value any) error {
 	}{t, key, value}, nil)
 }
 
-// WriteSidecar stores a sidecar file and returns its library-relative path.
-// Needs sidecars.write covering s.Kind.
+// WriteSidecar stores a sidecar file and returns its library-relative path
+// ("" for a StorageContent sidecar, which has no file of its own). Needs
+// sidecars.write covering s.Kind.
 func WriteSidecar(s SidecarFile) (path string, err error) {
-	if s.Data == nil {
-		s.Data = []byte{}
-	}
 	var out struct {
 		Path string `json:"path"`
 	}
+	if s.Storage == StorageContent {
+		if len(s.Data) > 0 {
+			return "", &Error{Fn: "sidecar.write", Code: CodeInvalidArgument, Message: "a sidecar stored as the content takes no data"}
+		}
+		err = call("sidecar.write", struct {
+			ContentUUID string `json:"content_uuid"`
+			Kind        string `json:"kind"`
+			Variant     string `json:"variant"`
+			Format      string `json:"format"`
+			Storage     string `json:"storage"`
+		}{s.ContentUUID, s.Kind, s.Variant, s.Format, s.Storage}, &out)
+		return out.Path, err
+	}
+	if s.Data == nil {
+		s.Data = []byte{}
+	}
 	err = call("sidecar.write", s, &out)
 	return out.Path, err
+}
+
+// ContentIsSidecar records that the content itself is its sidecar of kind and
+// variant, in format (no copy is stored): WriteSidecar with StorageContent.
+func ContentIsSidecar(contentUUID, kind, variant, format string) error {
+	_, err := WriteSidecar(SidecarFile{ContentUUID: contentUUID, Kind: kind, Variant: variant, Format: format, Storage: StorageContent})
+	return err
 }
 
 // ApplyTag tags the target with tag, with a confidence from 0 to 1 (1 for a

@@ -1,7 +1,7 @@
 package cairn
 
 // HTTPRequest is a request the host makes for the extension (http.request,
-// host ABI 1.1).
+// host ABI 1.2).
 type HTTPRequest struct {
 	Method  string            `json:"method,omitempty"` // default GET
 	URL     string            `json:"url"`
@@ -28,8 +28,8 @@ type HTTPResponse struct {
 // hosts). A redirect to any other host stops the request with a denial
 // (IsDenied), so nothing of that host reaches the extension. Responses over
 // 8 MiB are refused (CodeLimitExceeded); a network failure or timeout is
-// CodeUnavailable. Needs net and a host of ABI ≥ 1.1 (declare
-// abi = ">=1.1, <2.0"): Extism's own http_request (pdk.SendHTTP) is denied
+// CodeUnavailable. Needs net and a host of ABI ≥ 1.2 (declare
+// abi = ">=1.2, <2.0"): Extism's own http_request (pdk.SendHTTP) is denied
 // by Cairn hosts.
 func HTTP(req HTTPRequest) (HTTPResponse, error) {
 	var out HTTPResponse

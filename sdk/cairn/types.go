@@ -100,7 +100,16 @@ type SidecarFile struct {
 	Variant     string `json:"variant"` // e.g. "256"
 	Format      string `json:"format"`  // e.g. "webp"
 	Data        []byte `json:"data"`    // base64 on the wire
+	// Storage is "" (a file holding Data) or StorageContent (ABI 1.1): the sidecar is the
+	// content's own bytes, as they are; Data must be empty and no copy is stored. Format says
+	// what a reader finds there ("txt" for a text sidecar, "png" for a thumbnail).
+	Storage string `json:"storage,omitempty"`
 }
+
+// StorageContent is SidecarFile.Storage for a sidecar that is the content itself: a file that
+// is already plain UTF-8 text is its own text sidecar, an image no larger than a thumbnail
+// its own thumbnail. Needs host ABI 1.1 (declare abi = ">=1.1, <2.0").
+const StorageContent = "content"
 
 // Event is an event as events.poll returns it.
 type Event struct {

@@ -153,14 +153,14 @@ func TestBad(t *testing.T) {
 	}
 }
 
-// TestManifestCheck: the manifest check fails an ABI range without 1.0, an
+// TestManifestCheck: the manifest check fails an ABI range without the SDK's version, an
 // extension that contributes nothing, and an invalid manifest.
 func TestManifestCheck(t *testing.T) {
 	m := &manifest.Manifest{ID: "dev.x.y", Name: "y", Version: "1.0.0", ABI: ">=2.0", Kind: "wasm",
 		Entry: manifest.Entry{File: "y.wasm"}}
 	rep := exttest.Evaluate(context.Background(), exttest.Subject{Manifest: m}, exttest.Options{})
 	c := rep.Check("manifest")
-	if c == nil || len(c.Errors) != 2 || !strings.Contains(c.Errors[0], "does not admit ABI 1.0") ||
+	if c == nil || len(c.Errors) != 2 || !strings.Contains(c.Errors[0], "does not admit ABI "+cairn.ABIVersion) ||
 		!strings.Contains(c.Errors[1], "contributes nothing") {
 		t.Errorf("manifest check: %+v", c)
 	}

@@ -109,17 +109,20 @@ type Progress struct {
 
 // State is the fake's in-memory backends.
 type State struct {
-	KV          map[string][]byte
-	Metadata    map[MetaKey]json.RawMessage
-	Types       map[string][2]string // content UUID → {mime, kind}
-	Sidecars    map[string][]byte    // path → bytes
-	Tags        []Tag
-	Emitted     []cairn.Event
-	Pending     []cairn.Event // not yet polled
-	Progress    []Progress
-	Checkpoints []json.RawMessage
-	Actions     []Action
-	Logs        []LogRecord
+	KV       map[string][]byte
+	Metadata map[MetaKey]json.RawMessage
+	Types    map[string][2]string // content UUID → {mime, kind}
+	Sidecars map[string][]byte    // path → bytes
+	// ContentSidecars are the sidecars stored as the content itself (storage
+	// "content", ABI 1.1): path → format. A path is in one map or the other.
+	ContentSidecars map[string]string
+	Tags            []Tag
+	Emitted         []cairn.Event
+	Pending         []cairn.Event // not yet polled
+	Progress        []Progress
+	Checkpoints     []json.RawMessage
+	Actions         []Action
+	Logs            []LogRecord
 }
 
 func (s State) clone() State {
@@ -128,6 +131,7 @@ func (s State) clone() State {
 	c.Metadata = cloneMap(s.Metadata)
 	c.Types = cloneMap(s.Types)
 	c.Sidecars = cloneMap(s.Sidecars)
+	c.ContentSidecars = cloneMap(s.ContentSidecars)
 	c.Tags = slices.Clone(s.Tags)
 	c.Emitted = slices.Clone(s.Emitted)
 	c.Pending = slices.Clone(s.Pending)
@@ -231,7 +235,7 @@ func (f *Fake) Reset() {
 	f.calls = nil
 	f.actions = 0
 	f.state = State{KV: map[string][]byte{}, Metadata: map[MetaKey]json.RawMessage{}, Types: map[string][2]string{},
-		Sidecars: map[string][]byte{}, Pending: slices.Clone(f.initial)}
+		Sidecars: map[string][]byte{}, ContentSidecars: map[string]string{}, Pending: slices.Clone(f.initial)}
 }
 
 // Calls returns the calls made since the last Reset.
@@ -324,13 +328,13 @@ func (f *Fake) Handle(request []byte) (response []byte) {
 		req.Args = json.RawMessage("{}")
 	}
 	f.mu.Lock()
+	defer f.mu.Unlock() // also when dispatch panics
 	ok, err = f.dispatch(req.Fn, req.Args)
 	call := HostCall{Fn: req.Fn, Args: slices.Clone(req.Args)}
 	if err != nil {
 		call.Code, call.Message = err.Code, err.Message
 	}
 	f.calls = append(f.calls, call)
-	f.mu.Unlock()
 	return encodeResponse(ok, err)
 }
 
@@ -574,21 +578,30 @@ func (f *Fake) dispatch(fn string, args json.RawMessage) (any, *cairn.Error) {
 			ContentUUID           string `json:"content_uuid"`
 			Kind, Variant, Format string
 			Data                  *[]byte
+			Storage               string
 		}
 		if e := decode(&a); e != nil {
 			return nil, e
 		}
+		self := a.Storage == cairn.StorageContent
 		if !sidecarKindRE.MatchString(a.Kind) || !sidecarVariantRE.MatchString(a.Variant) ||
-			!sidecarFormatRE.MatchString(a.Format) || a.ContentUUID == "" || a.Data == nil {
-			return nil, errf(cairn.CodeInvalidArgument, "sidecar.write: want content_uuid, kind, variant, format and data")
+			!sidecarFormatRE.MatchString(a.Format) || a.ContentUUID == "" || (a.Data == nil) != self ||
+			(a.Storage != "" && a.Storage != "file" && !self) {
+			return nil, errf(cairn.CodeInvalidArgument, "sidecar.write: want content_uuid, kind, variant, format and data, or storage \"content\" and no data")
 		}
 		if kinds := f.sidecarKinds(); !slices.Contains(kinds, a.Kind) {
 			return nil, errf(cairn.CodeCapabilityDenied, "%s: sidecars.write does not cover kind %q (covers %v)", f.m.ID, a.Kind, kinds)
 		}
-		if len(*a.Data) > maxSidecar {
+		if !self && len(*a.Data) > maxSidecar {
 			return nil, errf(cairn.CodeLimitExceeded, "sidecar.write: data over 16 MiB")
 		}
 		p := "sidecars/" + a.ContentUUID + "/" + a.Kind + "/" + a.Variant + "." + a.Format
+		if self {
+			delete(f.state.Sidecars, p)
+			f.state.ContentSidecars[p] = a.Format
+			return map[string]any{"path": "", "storage": a.Storage}, nil
+		}
+		delete(f.state.ContentSidecars, p)
 		f.state.Sidecars[p] = slices.Clone(*a.Data)
 		return map[string]any{"path": p}, nil
 

@@ -56,6 +56,8 @@ var types = map[string][2]string{
 	".jpeg": {"image/jpeg", "image"},
 	".pdf":  {"application/pdf", "document"},
 	".bin":  {"application/octet-stream", "binary"},
+	".gz":   {"application/gzip", "archive"},
+	".svg":  {"image/svg+xml", "image"},
 }
 
 // ScanFiles lists a fixture tree in path order, with deterministic ids,
@@ -166,11 +168,10 @@ type filterSpec struct {
 }
 
 func (f filterSpec) match(it cairn.Item) bool {
-	if len(f.kinds) > 0 && !contains(f.kinds, it.Kind) {
-		return false
-	}
-	if len(f.mimes) > 0 {
-		ok := false
+	// Kinds and mimes are alternatives, as in the host's pipeline filter: a file of one of the
+	// kinds or of one of the MIME types.
+	if len(f.kinds) > 0 || len(f.mimes) > 0 {
+		ok := contains(f.kinds, it.Kind)
 		for _, m := range f.mimes {
 			if m == it.Mime || (strings.HasSuffix(m, "/*") && strings.HasPrefix(it.Mime, strings.TrimSuffix(m, "*"))) {
 				ok = true

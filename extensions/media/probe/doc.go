@@ -8,7 +8,8 @@
 // alone. It is pure Go and builds for GOOS=wasip1.
 //
 // Formats: JPEG, PNG, GIF, WebP, TIFF (and TIFF-based raw such as DNG), BMP,
-// HEIC/HEIF/AVIF; MP4/MOV/M4A (ISO-BMFF), Matroska/WebM, MP3, FLAC, WAV
+// HEIC/HEIF/AVIF, SVG (width and height from the root <svg>'s width, height
+// and viewBox, in CSS pixels); MP4/MOV/M4A (ISO-BMFF), Matroska/WebM, MP3, FLAC, WAV
 // (and RF64), Ogg (Vorbis, Opus, FLAC, Theora). Anything else is
 // ErrUnsupported; a recognised but broken file is an error that wraps
 // ErrMalformed and says what was wrong where.

@@ -8,6 +8,8 @@ import (
 	"math"
 	"path"
 	"strings"
+
+	"github.com/cairnfs/cairn/extensions/internal/svgsize"
 )
 
 // Info is what Probe learnt about a file. Every field is optional: a field
@@ -165,6 +167,8 @@ func sniff(h []byte, name, mime string) *format {
 		return &format{"mp3", probeMP3}
 	case ext == ".mp3" || mime == "audio/mpeg":
 		return &format{"mp3", probeMP3}
+	case mime == "image/svg+xml" || ext == ".svg" || svgsize.Looks(h):
+		return &format{"svg", probeSVG}
 	}
 	return nil
 }
@@ -250,4 +254,18 @@ func (i *Info) setDims(w, h int) {
 	if i.Width == 0 && i.Height == 0 {
 		i.Width, i.Height = w, h
 	}
+}
+
+// probeSVG reads an SVG's intrinsic size from its root element's width, height and viewBox
+// (CSS pixels); an SVG that states neither has no dimensions.
+func probeSVG(s *src, info *Info) error {
+	sz, err := svgsize.Read(io.NewSectionReader(s.r, 0, s.size))
+	if errors.Is(err, svgsize.ErrNotSVG) {
+		return fmt.Errorf("%v: %w", err, ErrUnsupported)
+	}
+	if err != nil {
+		return malformed("%v", err)
+	}
+	info.setDims(sz.Width, sz.Height)
+	return nil
 }

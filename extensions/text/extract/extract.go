@@ -34,11 +34,14 @@ func (l Limits) withDefaults() Limits {
 
 // Result is the text of a document.
 type Result struct {
-	Text      string // UTF-8, paragraphs separated by blank lines
-	Format    string // "plain", "markdown", "html", "pdf", "rtf", "docx", "pptx", "xlsx", "odt", "ods", "odp", "epub"
-	Truncated bool   // Text stops at Limits.MaxOutput
-	Pages     int    // PDF pages
-	Title     string // the document's title, when it names one
+	Text   string // UTF-8, paragraphs separated by blank lines
+	Format string // "plain", "markdown", "man", "html", "pdf", "rtf", "docx", "pptx", "xlsx", "odt", "ods", "odp", "epub"
+	// Compression is "gzip" for text extracted from a gzip-compressed file (Format is then the
+	// decompressed file's), "" otherwise.
+	Compression string
+	Truncated   bool   // Text stops at Limits.MaxOutput (or the input at MaxDecompressed)
+	Pages       int    // PDF pages
+	Title       string // the document's title, when it names one
 }
 
 // Sentinel errors callers branch on.
@@ -87,6 +90,7 @@ type extractor func(r io.ReaderAt, size int64, w *writer, res *Result, lim Limit
 var extractors = map[string]extractor{
 	"plain":    extractPlain,
 	"markdown": extractMarkdown,
+	"man":      extractMan,
 	"html":     extractHTML,
 	"pdf":      extractPDF,
 	"rtf":      extractRTF,
@@ -115,6 +119,14 @@ func Extract(name, mime string, r io.ReaderAt, size int64, lim Limits) (res Resu
 	if size > lim.MaxInput {
 		return Result{}, &LimitError{Size: size, Limit: lim.MaxInput}
 	}
+	if format == "gzip" {
+		return extractGzip(name, r, size, lim)
+	}
+	return extractAs(format, r, size, lim)
+}
+
+// extractAs extracts the text of r as format.
+func extractAs(format string, r io.ReaderAt, size int64, lim Limits) (res Result, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			res = Result{}
@@ -137,7 +149,7 @@ func Extract(name, mime string, r io.ReaderAt, size int64, lim Limits) (res Resu
 
 // Formats lists the formats Extract knows.
 func Formats() []string {
-	return []string{"plain", "markdown", "html", "pdf", "rtf", "docx", "pptx", "xlsx", "odt", "ods", "odp", "epub"}
+	return []string{"plain", "markdown", "man", "gzip", "html", "pdf", "rtf", "docx", "pptx", "xlsx", "odt", "ods", "odp", "epub"}
 }
 
 var mimeFormats = map[string]string{
@@ -188,6 +200,16 @@ func Detect(name, mime string, r io.ReaderAt, size int64) string {
 	mime = strings.ToLower(strings.TrimSpace(mime))
 	if i := strings.IndexByte(mime, ';'); i >= 0 {
 		mime = strings.TrimSpace(mime[:i])
+	}
+	if isGzip(name, mime) {
+		return gzipFormat(name)
+	}
+	if r != nil && isManName(name, mime) {
+		head := make([]byte, min(size, 512))
+		n, _ := r.ReadAt(head, 0)
+		if looksTroff(head[:n]) {
+			return "man"
+		}
 	}
 	if f, ok := mimeFormats[mime]; ok {
 		return f

@@ -16,6 +16,8 @@ import (
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 	"golang.org/x/image/webp"
+
+	"github.com/cairnfs/cairn/extensions/internal/svgsize"
 )
 
 // Defaults.
@@ -60,16 +62,31 @@ type Options struct {
 // Thumb is one thumbnail.
 type Thumb struct {
 	Variant       int // the longest edge asked for
-	Width, Height int // the thumbnail's size, upright (orientation applied)
+	Width, Height int // the thumbnail's size, upright (orientation applied); 0 for an SVG without a size
 	Format        string
-	Data          []byte // the encoded thumbnail
+	Data          []byte // the encoded thumbnail; nil when Original
+	// Original: the image is its own thumbnail for this variant (Format is the image's own),
+	// because it is no larger than the variant, or a thumbnail would take more bytes than it.
+	// Never set for an image a viewer cannot be relied on to show upright as it is (TIFF, an
+	// EXIF orientation other than 1), which always gets a made thumbnail.
+	Original bool
 }
 
-// Formats of Thumb.Format.
+// Formats of Thumb.Format. An Original has the image's own format: one of these, or gif, webp,
+// bmp or svg.
 const (
 	FormatJPEG = "jpg"
 	FormatPNG  = "png"
 )
+
+// MaxOriginalSVG is the largest SVG that stands as its own thumbnail. SVG is not rendered (no
+// pure-Go renderer); a browser shows the SVG itself, but a larger one is too heavy to load as a
+// thumbnail, so it is unsupported.
+const MaxOriginalSVG = 128 << 10
+
+// ownFormats are the formats a viewer (a browser, an image widget) shows as they are: the ones
+// an image may be its own thumbnail in, by the name Thumb.Format uses.
+var ownFormats = map[string]string{"jpeg": FormatJPEG, "png": FormatPNG, "gif": "gif", "webp": "webp", "bmp": "bmp"}
 
 // ErrUnsupported is matched (errors.Is) by the error of an image whose
 // format Make cannot decode, such as HEIC or AVIF.
@@ -122,6 +139,9 @@ func Generate(r io.ReaderAt, size int64, mime string, opts Options) (thumbs []Th
 		return nil, fmt.Errorf("reading the image header: %w", err)
 	}
 	format := sniff(head[:n])
+	if format == "" && (mime == "image/svg+xml" || svgsize.Looks(head[:n])) {
+		return svgThumbs(r, size, variants)
+	}
 	if format == "" {
 		return nil, unsupported(head[:n], mime)
 	}
@@ -129,7 +149,32 @@ func Generate(r io.ReaderAt, size int64, mime string, opts Options) (thumbs []Th
 	if err != nil {
 		return nil, err
 	}
-	return render(src, orientation, variants, quality)
+	own := ""
+	if orientation <= 1 {
+		own = ownFormats[format]
+	}
+	return render(src, orientation, variants, quality, own, size)
+}
+
+// svgThumbs makes an SVG its own thumbnail, for every variant, when it is an SVG of at most
+// MaxOriginalSVG bytes; otherwise it is unsupported.
+func svgThumbs(r io.ReaderAt, size int64, variants []int) ([]Thumb, error) {
+	sz, err := svgsize.Read(io.NewSectionReader(r, 0, size))
+	if errors.Is(err, svgsize.ErrNotSVG) {
+		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("making thumbnails: %w", err)
+	}
+	if size > MaxOriginalSVG {
+		return nil, fmt.Errorf("%w: SVG rendering (no pure-Go renderer), and at %s the SVG is over the %s an SVG may take to stand as its own thumbnail",
+			ErrUnsupported, byteSize(size), byteSize(MaxOriginalSVG))
+	}
+	thumbs := make([]Thumb, len(variants))
+	for i, v := range variants {
+		thumbs[i] = Thumb{Variant: v, Width: sz.Width, Height: sz.Height, Format: "svg", Original: true}
+	}
+	return thumbs, nil
 }
 
 // decode checks the declared size against the limits and decodes the image.
@@ -248,13 +293,19 @@ func normalizeVariants(vs []int) ([]int, error) {
 	return out, nil
 }
 
-// render makes the variants (largest first) from src and encodes them.
-func render(src image.Image, orientation int, variants []int, quality int) ([]Thumb, error) {
+// render makes the variants (largest first) from src and encodes them. own is the format of
+// an image that may be its own thumbnail ("" when it may not), size its bytes: a variant the
+// image is no larger than, or whose encoding would take at least size bytes, is the Original.
+func render(src image.Image, orientation int, variants []int, quality int, own string, size int64) ([]Thumb, error) {
 	b := src.Bounds()
 	prev := src
 	format := ""
 	thumbs := make([]Thumb, 0, len(variants))
 	for _, v := range variants {
+		if own != "" && max(b.Dx(), b.Dy()) <= v {
+			thumbs = append(thumbs, Thumb{Variant: v, Width: b.Dx(), Height: b.Dy(), Format: own, Original: true})
+			continue
+		}
 		w, h := fit(b.Dx(), b.Dy(), v)
 		img := resize(prev, w, h)
 		prev = img
@@ -274,6 +325,10 @@ func render(src image.Image, orientation int, variants []int, quality int) ([]Th
 		}
 		if err != nil {
 			return nil, fmt.Errorf("encoding the %d px thumbnail: %w", v, err)
+		}
+		if own != "" && int64(buf.Len()) >= size { // the image itself is smaller
+			thumbs = append(thumbs, Thumb{Variant: v, Width: b.Dx(), Height: b.Dy(), Format: own, Original: true})
+			continue
 		}
 		ub := up.Bounds()
 		thumbs = append(thumbs, Thumb{Variant: v, Width: ub.Dx(), Height: ub.Dy(), Format: format, Data: buf.Bytes()})

@@ -34,7 +34,43 @@ func make1(t *testing.T, data []byte, mime string) []Thumb {
 	if len(th) != 2 || th[0].Variant != 1024 || th[1].Variant != 256 {
 		t.Fatalf("Make gave %d thumbnails %+v, want variants 1024 and 256", len(th), th)
 	}
+	checkOriginals(t, data, th)
+	for i := range th {
+		if th[i].Original { // the pattern checks read the image itself
+			th[i].Data = data
+		}
+	}
 	return th
+}
+
+// checkOriginals checks the rule of Thumb.Original on the thumbnails of data: no made
+// thumbnail takes as many bytes as the image when the image could stand for itself, none is
+// larger than the image, and an image stands for itself only in a format a viewer shows,
+// upright as stored, when no larger than the variant or smaller in bytes than its thumbnail.
+func checkOriginals(t *testing.T, data []byte, th []Thumb) {
+	t.Helper()
+	f := sniff(data)
+	c, err := decoders[f].config(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := ownFormats[f]
+	if Orientation(bytes.NewReader(data), int64(len(data)), f) > 1 {
+		own = ""
+	}
+	for _, x := range th {
+		switch {
+		case x.Original && (own == "" || x.Format != own || x.Data != nil || x.Width != c.Width || x.Height != c.Height):
+			t.Errorf("variant %d: original %+v of a %s %d×%d image (own format %q)", x.Variant, x, f, c.Width, c.Height, own)
+		case x.Original:
+		case own != "" && max(c.Width, c.Height) <= x.Variant:
+			t.Errorf("variant %d: a %d×%d %s thumbnail of a %d×%d image: want the image itself", x.Variant, x.Width, x.Height, x.Format, c.Width, c.Height)
+		case own != "" && len(x.Data) >= len(data):
+			t.Errorf("variant %d: %d-byte thumbnail of a %d-byte image: want the image itself", x.Variant, len(x.Data), len(data))
+		case x.Width > max(c.Width, c.Height) || x.Height > max(c.Width, c.Height):
+			t.Errorf("variant %d: %d×%d thumbnail of a %d×%d image is upscaled", x.Variant, x.Width, x.Height, c.Width, c.Height)
+		}
+	}
 }
 
 // TestOrientationJPEG: every EXIF orientation, written as an APP1 segment by
@@ -147,11 +183,20 @@ func TestFormats(t *testing.T) {
 		{"bmp", enc(func(b *bytes.Buffer) error { return bmp.Encode(b, u) })},
 	} {
 		th := make1(t, tc.data, "")
-		if th[0].Format != FormatJPEG || th[1].Format != FormatJPEG {
-			t.Errorf("%s: formats %s %s, want jpg", tc.name, th[0].Format, th[1].Format)
+		for _, x := range th {
+			if !x.Original && x.Format != FormatJPEG {
+				t.Errorf("%s: variant %d format %s, want jpg", tc.name, x.Variant, x.Format)
+			}
+		}
+		if tc.name == "tiff" && (th[0].Original || th[1].Original) {
+			t.Errorf("tiff: %+v: a TIFF is never its own thumbnail (viewers do not show it)", th)
 		}
 		checkPattern(t, tc.name, th[0], pw, ph)
-		checkPattern(t, tc.name, th[1], 256, 171)
+		if th[1].Original { // a flat pattern's PNG is smaller than its 256 px JPEG
+			checkPattern(t, tc.name, th[1], pw, ph)
+		} else {
+			checkPattern(t, tc.name, th[1], 256, 171)
+		}
 	}
 }
 
@@ -258,7 +303,9 @@ func TestBadInput(t *testing.T) {
 		{"jpeg header only", "image/jpeg", full[:20], "reading the JPEG header: the file is truncated", false},
 		{"heic", "image/heic", heic, "image format not supported for thumbnails: HEIC/HEIF (HEIC) cannot be decoded in pure Go (no HEVC decoder)", true},
 		{"avif by bytes", "", avif, "image format not supported for thumbnails: AVIF cannot be decoded in pure Go (no AV1 decoder)", true},
-		{"svg", "image/svg+xml", []byte("<svg/>"), "image format not supported for thumbnails: image/svg+xml is not JPEG, PNG, GIF, WebP, TIFF or BMP", true},
+		{"svg", "image/svg+xml", []byte("<html>not svg</html>"), "image format not supported for thumbnails: reading the SVG header: the root element is <html>", true},
+		{"large svg", "image/svg+xml", append([]byte(`<svg width="10" height="10">`), bytes.Repeat([]byte("<!-- x -->"), MaxOriginalSVG/10+1)...),
+			"image format not supported for thumbnails: SVG rendering (no pure-Go renderer), and at", true},
 		{"empty", "", nil, "image format not supported for thumbnails: not a JPEG, PNG, GIF, WebP, TIFF or BMP file", true},
 		{"zero size png", "", hugePNG(0, 10), "reading the PNG header", false},
 	} {
@@ -321,6 +368,54 @@ func TestFit(t *testing.T) {
 	} {
 		if w, h := fit(tc.w, tc.h, tc.v); w != tc.ww || h != tc.wh {
 			t.Errorf("fit(%d, %d, %d) = %d×%d, want %d×%d", tc.w, tc.h, tc.v, w, h, tc.ww, tc.wh)
+		}
+	}
+}
+
+// TestOriginalIsThumbnail: an image no larger than a variant is its own thumbnail for it (no
+// upscaled or same-size copy), as is one whose thumbnail would take more bytes; an image a
+// viewer would not show upright (EXIF orientation) or at all (TIFF) gets made thumbnails; a
+// small SVG is its own thumbnail, with its size.
+func TestOriginalIsThumbnail(t *testing.T) {
+	noisy := func(w, h int) *image.RGBA {
+		m := image.NewRGBA(image.Rect(0, 0, w, h))
+		for i := range m.Pix {
+			m.Pix[i] = byte(i*7919 + i/3)
+		}
+		return m
+	}
+	var flat bytes.Buffer
+	png.Encode(&flat, image.NewGray(image.Rect(0, 0, 2000, 1000))) // 2000×1000 black: a few KiB
+	var smallTIFF bytes.Buffer
+	tiff.Encode(&smallTIFF, noisy(100, 80), nil)
+	for _, tc := range []struct {
+		name     string
+		data     []byte
+		original [2]bool // variant 1024, 256
+	}{
+		{"small jpeg", encodeJPEG(t, noisy(100, 80)), [2]bool{true, true}},
+		{"600×400 jpeg", encodeJPEG(t, noisy(pw, ph)), [2]bool{true, false}},
+		{"small rotated jpeg", withAPP1(encodeJPEG(t, noisy(100, 80)), binary.BigEndian, 6), [2]bool{false, false}},
+		{"small tiff", smallTIFF.Bytes(), [2]bool{false, false}},
+		{"large flat png", flat.Bytes(), [2]bool{true, false}}, // its 1024 px JPEG is larger, its 256 px one not
+	} {
+		th, err := Make(bytes.NewReader(tc.data), int64(len(tc.data)), "", nil, Limits{})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		checkOriginals(t, tc.data, th)
+		if got := [2]bool{th[0].Original, th[1].Original}; got != tc.original {
+			t.Errorf("%s (%d bytes): originals %v, want %v (thumbnails of %d and %d bytes)", tc.name, len(tc.data), got, tc.original, len(th[0].Data), len(th[1].Data))
+		}
+	}
+	svg := []byte(`<?xml version="1.0"?><svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 32"><rect width="48" height="32"/></svg>`)
+	th, err := Make(bytes.NewReader(svg), int64(len(svg)), "image/svg+xml", nil, Limits{})
+	if err != nil || len(th) != 2 {
+		t.Fatalf("svg: %+v %v", th, err)
+	}
+	for _, x := range th {
+		if !x.Original || x.Format != "svg" || x.Width != 48 || x.Height != 32 || x.Data != nil {
+			t.Errorf("svg variant %d: %+v, want the SVG itself, 48×32", x.Variant, x)
 		}
 	}
 }
