@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"runtime/debug"
 	"time"
@@ -330,9 +331,12 @@ func acceptIndex(it store.StepItem, ok func(rel string) bool) int {
 	return -1
 }
 
-// processIsolating processes items; when a call fails as a whole (a crash, a deadline, a
-// malformed answer), it retries the halves, so that one bad file fails alone with the call's
-// error and the others still get their outcomes. Only cancellation fails the batch.
+// processIsolating processes items; when a call fails as a whole (a crash, a malformed
+// answer), it retries the halves, so that one bad file fails alone with the call's error and the
+// others still get their outcomes. A call that ran past its deadline (ErrStageDeadline) is
+// retried one item per call instead: halving would spend a full deadline at every level (a
+// DOCX bomb in a batch took four 2-minute deadlines), one call per item spends exactly one more
+// on the file that hangs. Only cancellation fails the batch.
 func processIsolating(ctx context.Context, s Stage, items []Item) ([]Outcome, error) {
 	outs, err := process(ctx, s, items)
 	if err == nil {
@@ -343,6 +347,20 @@ func processIsolating(ctx context.Context, s Stage, items []Item) ([]Outcome, er
 	}
 	if len(items) == 1 {
 		return []Outcome{{Err: err}}, nil
+	}
+	if errors.Is(err, ErrStageDeadline) {
+		outs := make([]Outcome, 0, len(items))
+		for i := range items {
+			o, err := process(ctx, s, items[i:i+1])
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			if err != nil {
+				o = []Outcome{{Err: err}}
+			}
+			outs = append(outs, o...)
+		}
+		return outs, nil
 	}
 	mid := len(items) / 2
 	a, err := processIsolating(ctx, s, items[:mid])

@@ -3,6 +3,7 @@ package pipeline
 import (
 	"context"
 	"database/sql"
+	"errors"
 )
 
 // Item is one content handed to a stage, with one local copy to read it from.
@@ -35,6 +36,11 @@ type Stage interface {
 	// An error return fails the whole batch (it is retried on the next run).
 	Process(ctx context.Context, items []Item) ([]Outcome, error)
 }
+
+// ErrStageDeadline is wrapped by a Process error when the stage's call ran past its deadline
+// and was stopped. The runner then isolates the failing item with one call per item, so a file
+// that hangs a stage costs one more deadline, not one per halving of its batch.
+var ErrStageDeadline = errors.New("the stage call ran past its deadline")
 
 // Ledger statuses.
 const (

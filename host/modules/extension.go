@@ -328,6 +328,9 @@ func (s *ExtStage) process(ctx context.Context, items []pipeline.Item) ([]pipeli
 	}
 	what := "stage " + s.s.ID
 	if err := s.x.call(ctx, what, s.s.Export, in, &res); err != nil {
+		if errors.Is(err, ext.ErrDeadline) {
+			err = fmt.Errorf("%w: %w", pipeline.ErrStageDeadline, err) // the runner isolates per item
+		}
 		return nil, err
 	}
 	var apply func(pipeline.Item, json.RawMessage) func(context.Context, *sql.Tx) error

@@ -5,12 +5,14 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/cairnfs/cairn/core/pipeline"
+	"github.com/cairnfs/cairn/host/ext"
 	"github.com/cairnfs/cairn/schemas/manifest"
 )
 
@@ -176,5 +178,28 @@ func TestMissingExport(t *testing.T) {
 	f := &fakeExt{id: "dev.test.x", exports: map[string]string{"thumb": ""}}
 	if _, err := New().AddExtension(Extension{Caller: f, Manifest: helloManifest(f.id), Kind: WASM}); err == nil || !strings.Contains(err.Error(), `"hello"`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// deadlineExt is a Caller whose every call ran past its deadline.
+type deadlineExt struct{ fakeExt }
+
+func (f *deadlineExt) Call(context.Context, string, []byte) ([]byte, error) {
+	return nil, fmt.Errorf("calling %s: %w", f.id, ext.ErrDeadline)
+}
+
+// TestStageDeadlineIsMarked: a stage call stopped at its deadline reaches the runner as
+// pipeline.ErrStageDeadline, so the runner isolates the hanging file with one call per item
+// instead of halving (one deadline per level).
+func TestStageDeadlineIsMarked(t *testing.T) {
+	f := &deadlineExt{fakeExt{id: "dev.test.x", exports: map[string]string{"hello": "", "thumb": "{}"}}}
+	r := New()
+	if _, err := r.AddExtension(Extension{Caller: f, Manifest: helloManifest(f.id), Kind: WASM}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := r.Stage("stage.hello")
+	_, err := st.Process(context.Background(), []pipeline.Item{{ContentUUID: "a", Path: "/x/a"}})
+	if !errors.Is(err, pipeline.ErrStageDeadline) || !errors.Is(err, ext.ErrDeadline) {
+		t.Fatalf("a call past its deadline: %v; want pipeline.ErrStageDeadline", err)
 	}
 }
