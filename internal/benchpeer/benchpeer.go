@@ -73,8 +73,10 @@ func Run(ctx context.Context, name string, args ...string) Result {
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
 		r.PeakRSS = ru.Maxrss * 1024
 	}
-	// rusage no higher than our own peak may be our peak, inherited through vfork: use the sample
-	if r.PeakRSS <= parentPeak && sampled > 0 {
+	// rusage no higher than our own peak may be our peak, inherited through vfork (the kernel
+	// records the exec'ing mm's high-water mark, which is ours): use the sample. Our peak is
+	// read again now: it may have grown while the child started.
+	if parentPeak = max(parentPeak, SelfPeakRSS()); r.PeakRSS <= parentPeak && sampled > 0 {
 		r.PeakRSS = sampled
 	}
 	switch {
