@@ -154,7 +154,7 @@ func TestBuildIndexRefuses(t *testing.T) {
 	})
 }
 
-func TestParseIndexRefuses(t *testing.T) {
+func TestHostileParseIndexRefuses(t *testing.T) {
 	good := `{"format":1,"extensions":{"dev.a.b":{"versions":[{"version":"1.0.0","name":"A","abi":"^1.0","kind":"wasm","url":"a.cairnpkg","blake3":"` + strings.Repeat("ab", 32) + `","size":10,"key_id":"0123456789abcdef"}]}}}`
 	if _, err := ParseIndex([]byte(good)); err != nil {
 		t.Fatalf("good index: %v", err)
@@ -249,8 +249,8 @@ func TestClientLocal(t *testing.T) {
 	}
 }
 
-// TestClientRefuses: what the index says is checked against what arrives.
-func TestClientRefuses(t *testing.T) {
+// TestHostileClientRefuses: what the index says is checked against what arrives.
+func TestHostileClientRefuses(t *testing.T) {
 	dir, _, idx := newRegistry(t)
 	srv := httptest.NewServer(Handler(dir))
 	defer srv.Close()

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestBadInput(t *testing.T) {
+func TestHostileBadInput(t *testing.T) {
 	home := t.TempDir()
 	dir := t.TempDir()
 	writeFile(t, filepath.Join(dir, "a.txt"), []byte("hello"))
@@ -75,8 +75,8 @@ func TestBadInput(t *testing.T) {
 	})
 }
 
-// TestAwkwardTrees: names that are not UTF-8, symlink loops, and an unreadable directory.
-func TestAwkwardTrees(t *testing.T) {
+// TestHostileAwkwardTrees: names that are not UTF-8, symlink loops, and an unreadable directory.
+func TestHostileAwkwardTrees(t *testing.T) {
 	home, dir := t.TempDir(), t.TempDir()
 	writeFile(t, filepath.Join(dir, "caf\xe9.txt"), []byte("latin-1 name"))
 	writeFile(t, filepath.Join(dir, "ok", "file.txt"), []byte("fine"))

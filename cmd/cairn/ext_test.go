@@ -189,9 +189,9 @@ func TestRegistryInstallUpdateRemove(t *testing.T) {
 	}
 }
 
-// TestInstallRefusesTamperedPackage: a package whose module was changed after signing is
+// TestHostileInstallTamperedPackage: a package whose module was changed after signing is
 // refused at install, before anything runs.
-func TestInstallRefusesTamperedPackage(t *testing.T) {
+func TestHostileInstallTamperedPackage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles WASM")
 	}

@@ -10,8 +10,8 @@ import (
 	"testing"
 )
 
-// TestNotRegularFIFO checks that a FIFO is refused without waiting for a writer.
-func TestNotRegularFIFO(t *testing.T) {
+// TestHostileNotRegularFIFO checks that a FIFO is refused without waiting for a writer.
+func TestHostileNotRegularFIFO(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "fifo")
 	if err := syscall.Mkfifo(p, 0o600); err != nil {
 		t.Skipf("mkfifo: %v", err)

@@ -133,10 +133,10 @@ func diff(t *testing.T, got, want []string) {
 	}
 }
 
-// TestChurnDuringIndex indexes while another goroutine creates, deletes, renames and rewrites
+// TestHostileChurnDuringIndex indexes while another goroutine creates, deletes, renames and rewrites
 // files. The run must not fail or crash; a final index over the settled tree matches the disk
 // exactly, with consistent directory aggregates.
-func TestChurnDuringIndex(t *testing.T) {
+func TestHostileChurnDuringIndex(t *testing.T) {
 	dir := t.TempDir()
 	rng := rand.New(rand.NewSource(1))
 	var paths []string

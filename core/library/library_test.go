@@ -75,7 +75,7 @@ func TestLifecycle(t *testing.T) {
 	}
 }
 
-func TestCorruptLibrary(t *testing.T) {
+func TestHostileCorruptLibrary(t *testing.T) {
 	ctx := context.Background()
 	h := Home{Dir: t.TempDir()}
 	if err := h.Create(ctx, "broken"); err != nil {

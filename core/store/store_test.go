@@ -137,7 +137,7 @@ func TestTreeOperations(t *testing.T) {
 	}
 }
 
-func TestCorruptDatabase(t *testing.T) {
+func TestHostileCorruptDatabase(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "library.db")
 	if err := writeFile(p, []byte("this is not a sqlite database, just some text that is long enough to look like a header......")); err != nil {
 		t.Fatal(err)

@@ -52,7 +52,7 @@ func scopeB(t testing.TB, globs ...string) *capability.FileScope {
 	return s.Files(capability.ContentRead)
 }
 
-func TestVisibility(t *testing.T) {
+func TestHostileVisibility(t *testing.T) {
 	a, b := tree(t)
 	f := New(scope(t, "public/**", "top.jpg", "link.jpg", "linkdir/**"), []Location{{"A", a}, {"B", b}})
 	defer f.Close()

@@ -6,6 +6,6 @@ import "testing"
 func TestPortablePath(t *testing.T) {
 	noOpenat2.Store(true)
 	defer noOpenat2.Store(false)
-	TestVisibility(t)
+	TestHostileVisibility(t)
 	TestNoWriteMethods(t)
 }

@@ -123,7 +123,7 @@ func TestPolicies(t *testing.T) {
 	})
 }
 
-func TestDataMountIsReadOnly(t *testing.T) {
+func TestHostileDataMountIsReadOnly(t *testing.T) {
 	dir := t.TempDir()
 	os.WriteFile(filepath.Join(dir, "a.txt"), []byte("alpha"), 0o644)
 	os.WriteFile(filepath.Join(dir, "b.bin"), []byte("beta"), 0o644)

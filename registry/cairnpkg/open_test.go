@@ -41,9 +41,9 @@ func TestOpenTruncated(t *testing.T) {
 	}
 }
 
-// TestOpenCorrupt covers hostile structures: each is refused by Open with ErrCorruptPackage and
+// TestHostileOpenCorrupt covers hostile structures: each is refused by Open with ErrCorruptPackage and
 // a message naming the problem.
-func TestOpenCorrupt(t *testing.T) {
+func TestHostileOpenCorrupt(t *testing.T) {
 	key := newKey(t)
 	good := packBytes(t, key, "^1.0")
 	ms := members(t, good)

@@ -168,7 +168,7 @@ func TestPackFileOpenFile(t *testing.T) {
 	}
 }
 
-func TestPackRefuses(t *testing.T) {
+func TestHostilePackRefuses(t *testing.T) {
 	key := newKey(t)
 	t.Run("missing module", func(t *testing.T) {
 		dir := writeExt(t, "^1.0", helloModule)

@@ -160,7 +160,7 @@ func randomBytes(seed uint64, n int) []byte {
 	return b
 }
 
-func TestMalformed(t *testing.T) {
+func TestHostileMalformed(t *testing.T) {
 	loop := []byte("II*\x00\x08\x00\x00\x00\x01\x00\x00\x01\x03\x00\x01\x00\x00\x00\x10\x00\x00\x00\x08\x00\x00\x00")
 	manyEntries := []byte("MM\x00*\x00\x00\x00\x08\xff\xff")
 	for _, c := range []struct {
@@ -200,9 +200,9 @@ func TestMalformed(t *testing.T) {
 	}
 }
 
-// TestCorrupt truncates and mutates every corpus file: Probe must answer
+// TestHostileCorrupt truncates and mutates every corpus file: Probe must answer
 // (an Info or an error) without a panic, every time.
-func TestCorrupt(t *testing.T) {
+func TestHostileCorrupt(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 7))
 	for name, b := range corpus(t, true) {
 		check := func(what string, b []byte) {

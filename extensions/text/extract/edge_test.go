@@ -230,9 +230,9 @@ func TestHugeFile(t *testing.T) {
 	}
 }
 
-// TestZipBombs: members that inflate past the cap, and too many members,
+// TestHostileZipBombs: members that inflate past the cap, and too many members,
 // fail with ErrTooLarge.
-func TestZipBombs(t *testing.T) {
+func TestHostileZipBombs(t *testing.T) {
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)
 	w, _ := zw.Create("word/document.xml")
@@ -261,9 +261,9 @@ func TestZipBombs(t *testing.T) {
 	}
 }
 
-// TestCorruptInputs flips random bytes of valid documents: extraction may
+// TestHostileCorruptInputs flips random bytes of valid documents: extraction may
 // fail, but never panics (a recovered panic says "internal error").
-func TestCorruptInputs(t *testing.T) {
+func TestHostileCorruptInputs(t *testing.T) {
 	seeds := map[string][]byte{
 		"a.pdf":  type0PDF(true),
 		"b.pdf":  type0PDF(false),
