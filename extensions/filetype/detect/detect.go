@@ -231,6 +231,16 @@ func (d *Detector) detect(name string, s *source) Result {
 				}
 			}
 		}
+		// A magic found by searching (not at its offset) inside a text file that its name calls
+		// another text type is a mention, not the format: Go source or Markdown that contains
+		// "<svg" or "%PDF-" is what its name says.
+		if m.search > 0 && !contains(cands, t) && s.isText() {
+			for _, c := range cands {
+				if c.Text {
+					return d.result(c, 0.8, "extension")
+				}
+			}
+		}
 		if m.priority >= weakMagic || len(cands) == 0 || contains(cands, t) {
 			return d.result(t, confidence(0.9, t, cands), "magic")
 		}

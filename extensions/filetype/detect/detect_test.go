@@ -96,6 +96,11 @@ func TestDetect(t *testing.T) {
 		{"x", []byte("<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n"), "image/svg+xml", "magic"},
 		{"x", []byte("<!DOCTYPE html>\n<html></html>\n"), "text/html", "magic"},
 		{"main.go", []byte("package main\n"), "text/x-go", "extension"},
+		// text that mentions a format's magic further in is what its name says (found indexing
+		// this repo: Go tests and Markdown with "<svg" or "%PDF-" in them were typed SVG and PDF)
+		{"fixture_test.go", []byte("package x\n\nconst icon = `<svg width=\"1\"/>`\n"), "text/x-go", "extension"},
+		{"notes.md", []byte("# PDFs\n\nEvery PDF starts with %PDF-1.7 and ends with %%EOF.\n"), "text/markdown", "extension"},
+		{"icon.svg", []byte("<?xml version=\"1.0\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\"/>\n"), "image/svg+xml", "magic"},
 		{"Makefile", []byte("all:\n\techo\n"), "text/x-makefile", "filename"},
 		{"x.go", []byte("\x00\x00binary"), "application/octet-stream", "content"}, // text type, binary content
 		{"x", []byte("RIFF\x00\x00\x00\x00WAVEfmt "), "audio/x-wav", "magic"},
