@@ -9,14 +9,24 @@
 // # Guarantees
 //
 //   - Pinned binary: every start, restarts included, checks the binary's SHA-256 against the
-//     pinned one (go-plugin's SecureConfig) and refuses a mismatch (ErrChecksumMismatch, naming
-//     both sums). The file is hashed, then executed by path: keep extension binaries where only
-//     the host's user can write.
+//     pinned one and refuses a mismatch (ErrChecksumMismatch, naming both sums). Without a
+//     sandbox go-plugin's SecureConfig checks it, and the file is hashed, then executed by path.
+//     With one (Config.Sandbox), go-plugin pins the trampoline (the host's own binary, hashed at
+//     Launch) and the trampoline hashes the extension binary through an open descriptor and
+//     executes that descriptor: the file hashed is the file run.
+//   - Sandbox (Linux, Config.Sandbox): the process runs with no capabilities, no_new_privs and
+//     Landlock restricting it to the baseline of package sandbox, its binary and folder, the
+//     Read paths (its content.read locations, read only) and a private scratch folder (its
+//     TMPDIR and HOME, removed by Close); no TCP without Sandbox.Net and no signals to
+//     processes outside the sandbox where the kernel's Landlock ABI has them. Confinement is
+//     what the host logged about it: the Landlock ABI, or plainly that there is no file system
+//     sandbox on this kernel. Its standard input is /dev/null.
 //   - No orphans: on Linux the child gets SIGKILL from the kernel when the host dies, however
 //     it dies (Pdeathsig). The signal follows the thread that forked, so the child is forked
 //     from a goroutine locked to its OS thread until the child has exited (see spawn). The child
-//     runs in its own process group, killed as a whole when it exits, crashes, hangs or is
-//     closed, so helpers it started go too. sdk/plugin's Serve also exits when its parent
+//     runs in a session of its own (so in its own process group, with no controlling terminal,
+//     and unable to join a process group of the host's session), killed as a whole when it
+//     exits, crashes, hangs or is closed, so helpers it started go too. sdk/plugin's Serve also exits when its parent
 //     changes, which covers other platforms. Limits: a helper the extension started survives a
 //     SIGKILL of the host unless it dies with the extension by itself (its own Pdeathsig), and
 //     anything that leaves the process group (setsid) escapes Close; a service manager's cgroup

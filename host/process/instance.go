@@ -1,6 +1,7 @@
 package process
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -52,7 +53,7 @@ type instance struct {
 // with the pinned checksum and AutoMTLS, dispense. The caller must start inst.watch once it has
 // published the instance (or decided not to), so that watch's report finds it.
 func (p *Process) launch(ctx context.Context) (*instance, error) {
-	cmd := exec.Command(p.path, p.cfg.Args...)
+	cmd := exec.Command(p.exe, p.args...)
 	cmd.Env = p.env
 	cmd.Dir = p.cfg.Dir
 	setSysProcAttr(cmd)
@@ -67,7 +68,7 @@ func (p *Process) launch(ctx context.Context) (*instance, error) {
 		HandshakeConfig:  plugin.Handshake,
 		Plugins:          goplugin.PluginSet{plugin.PluginName: &hostPlugin{}},
 		Cmd:              cmd,
-		SecureConfig:     &goplugin.SecureConfig{Checksum: p.sum, Hash: sha256.New()},
+		SecureConfig:     &goplugin.SecureConfig{Checksum: p.exeSum, Hash: sha256.New()},
 		AutoMTLS:         true,
 		Managed:          true,
 		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
@@ -104,7 +105,15 @@ func (p *Process) launch(ctx context.Context) (*instance, error) {
 		inst.client.Kill()
 		inst.releaseThread()
 		if errors.Is(err, goplugin.ErrChecksumsDoNotMatch) {
+			if p.sandboxed() {
+				return nil, fmt.Errorf("%w: the sandbox trampoline %s changed since the host started", ErrChecksumMismatch, p.exe)
+			}
 			return nil, p.checksumError()
+		}
+		if p.sandboxed() { // the trampoline refused the binary (sandbox.ExitChecksum)?
+			if sum, herr := fileSHA256(p.path); herr == nil && !bytes.Equal(sum, p.sum) {
+				return nil, p.checksumError()
+			}
 		}
 		if s := inst.stderr.summary(); s != "" {
 			err = fmt.Errorf("%w (stderr: %s)", err, s)

@@ -83,6 +83,23 @@ type Config struct {
 	Backoff Backoff
 	// Logger receives the process's lifecycle and its stderr; nil discards.
 	Logger *slog.Logger
+	// Sandbox confines the process on Linux (nil: it runs with the user's rights).
+	Sandbox *Sandbox
+}
+
+// Sandbox confines an extension's process on Linux (package sandbox): the host runs
+// Trampoline, which checks the binary against the pinned SHA-256, sets no_new_privs, restricts
+// itself with Landlock where the kernel has it, and executes the binary. The process gets a
+// private scratch folder as its TMPDIR and HOME, removed by Close.
+type Sandbox struct {
+	// Trampoline is an executable whose main calls sandbox.Main first (the cairn binary). It is
+	// pinned to its SHA-256 when Launch runs, like the extension binary.
+	Trampoline string
+	// Read lists the files and folders the extension may read besides the baseline (its
+	// content.read locations).
+	Read []string
+	// Net leaves TCP open (the extension holds the net capability).
+	Net bool
 }
 
 // Defaults.
@@ -142,14 +159,21 @@ type Stats struct {
 // implements ext.Runner (and ext.Idler): Start wraps it in an ext.Extension. It is safe for
 // concurrent use.
 type Process struct {
-	id    string
-	cfg   Config
-	path  string
-	sum   []byte
-	env   []string
-	log   *slog.Logger
-	sem   chan struct{}
-	calls atomic.Uint64 // call ids
+	id   string
+	cfg  Config
+	path string
+	sum  []byte
+	env  []string
+	// exe, args and exeSum are the command that starts the process: the binary itself, or the
+	// sandbox's trampoline.
+	exe     string
+	args    []string
+	exeSum  []byte
+	scratch string // the sandbox's scratch folder, removed by Close
+	report  string // what confines the process (Confinement)
+	log     *slog.Logger
+	sem     chan struct{}
+	calls   atomic.Uint64 // call ids
 	// inflight maps call ids to the contexts of the calls, for host calls made on their behalf.
 	inflight  sync.Map
 	hostCalls atomic.Uint64
@@ -195,9 +219,19 @@ func Launch(ctx context.Context, cfg Config) (*Process, error) {
 		sem:     make(chan struct{}, cfg.MaxConcurrent),
 		ready:   make(chan struct{}),
 		backoff: cfg.Backoff.Initial,
+		exe:     path,
+		args:    cfg.Args,
+		exeSum:  sum,
+	}
+	if cfg.Sandbox != nil {
+		if err := p.sandbox(); err != nil {
+			p.removeScratch()
+			return nil, fmt.Errorf("launching %s: %w", cfg.ID, err)
+		}
 	}
 	inst, err := p.launch(ctx)
 	if err != nil {
+		p.removeScratch()
 		return nil, fmt.Errorf("launching %s: %w", cfg.ID, err)
 	}
 	p.mu.Lock()
@@ -513,6 +547,7 @@ func (p *Process) Close(ctx context.Context) error {
 		inst.stop(ctx)
 	}
 	p.attempts.Wait()
+	p.removeScratch()
 	return nil
 }
 

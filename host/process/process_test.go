@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/cairnfs/cairn/host/ext"
+	"github.com/cairnfs/cairn/host/process/sandbox"
 )
 
 // bin holds the test programs, built once per test binary from testdata/.
@@ -29,6 +30,9 @@ var bin struct {
 }
 
 func TestMain(m *testing.M) {
+	if sandbox.Main(os.Args[1:]) { // this test binary is the sandboxed tests' trampoline
+		return
+	}
 	os.Exit(runTests(m))
 }
 
@@ -122,9 +126,23 @@ func canon(b []byte) string {
 	return string(out)
 }
 
-// start starts the test plugin with a test-sized config.
+// trampoline is this test binary: its TestMain runs sandbox.Main.
+func trampoline(t testing.TB) string {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return exe
+}
+
+// start starts the test plugin with a test-sized config, sandboxed as the host runs native
+// extensions (tests that call Start themselves run it without the sandbox).
 func start(t testing.TB, cfg Config) *Extension {
 	t.Helper()
+	if cfg.Sandbox == nil {
+		cfg.Sandbox = &Sandbox{Trampoline: trampoline(t)}
+	}
 	if cfg.ID == "" {
 		cfg.ID = "dev.test.plugin"
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
@@ -18,7 +19,7 @@ import (
 )
 
 func main() {
-	plugin.Serve(map[string]plugin.Export{
+	exports := map[string]plugin.Export{
 		"echo": func(_ context.Context, _ plugin.Host, in []byte) ([]byte, error) { return in, nil },
 		"pid": func(context.Context, plugin.Host, []byte) ([]byte, error) {
 			return []byte(strconv.Itoa(os.Getpid())), nil
@@ -79,7 +80,9 @@ func main() {
 			plugin.Logger().Warn("a warning from the plugin", "input", string(in))
 			return nil, nil
 		},
-	})
+	}
+	maps.Copy(exports, sandboxExports())
+	plugin.Serve(exports)
 }
 
 // kv stores its input under a key through the host, reads it back, and logs through the host.
