@@ -50,6 +50,10 @@ type Config struct {
 	// HTTP configures the client of http.request (no proxy by default, whatever the
 	// environment says).
 	HTTP abi.HTTPOptions
+	// Trampoline is the executable that starts native extensions in their sandbox (package
+	// host/process/sandbox): a binary whose main calls sandbox.Main first, the cairn binary.
+	// Empty runs them with the user's rights, and each load says so in the log.
+	Trampoline string
 }
 
 // Host loads and runs extensions for one library. It is safe for concurrent use.

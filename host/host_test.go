@@ -49,7 +49,7 @@ func newWorld(t *testing.T) *world {
 	})
 	logs := &logCounter{by: map[string]int64{}}
 	h, err := host.New(host.Config{Store: lib.Store, LibraryDir: lib.Dir, DeviceID: lib.DeviceID, CacheDir: hosttest.CacheDir(t),
-		Logger: slog.New(countHandler{c: logs})})
+		Logger: slog.New(countHandler{c: logs}), Trampoline: hosttest.Trampoline(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

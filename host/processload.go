@@ -19,8 +19,12 @@ import (
 // loadProcess starts a native extension (kind "process") as a go-plugin child pinned to the
 // SHA-256 of the binary whose BLAKE3 Load checked. Its host calls go through the same
 // dispatcher, capabilities, rate limit and audit as a WASM extension's; its calls have the same
-// deadline, output cap and fault counting. A native extension is not sandboxed from the file
-// system: its stage items carry host paths, only for files inside its content.read scope.
+// deadline, output cap and fault counting. Its stage items carry host paths, only for files
+// inside its content.read scope. With a trampoline (Config.Trampoline) it runs sandboxed on
+// Linux: no capabilities, no_new_privs, and Landlock limiting it to the roots of its
+// content.read locations (read only; Landlock cannot express the scope's globs, which the host
+// enforces in the paths it hands out), its install folder, the system's programs and libraries
+// and a private scratch folder; no TCP unless it holds net.
 func (h *Host) loadProcess(ctx context.Context, s Spec, binary []byte, caps *capability.Set, caller *abi.Caller,
 	files *datafs.FS, config json.RawMessage, log *slog.Logger) (*Extension, error) {
 	m := s.Manifest
@@ -30,6 +34,15 @@ func (h *Host) loadProcess(ctx context.Context, s Spec, binary []byte, caps *cap
 	} else {
 		sum := sha256.Sum256(binary)
 		pin = sum[:]
+	}
+	var sb *process.Sandbox
+	if h.cfg.Trampoline != "" {
+		sb = &process.Sandbox{Trampoline: h.cfg.Trampoline, Net: caps.Has(capability.Net)}
+		if files != nil {
+			sb.Read = files.Roots()
+		}
+	} else {
+		log.Warn("native extension " + m.ID + " runs with the user's rights: this host has no sandbox trampoline")
 	}
 	px, err := process.Start(ctx, process.Config{
 		ID:         m.ID,
@@ -41,6 +54,7 @@ func (h *Host) loadProcess(ctx context.Context, s Spec, binary []byte, caps *cap
 		Dispatcher: h,
 		Limits:     s.Limits.Call,
 		Logger:     log,
+		Sandbox:    sb,
 	})
 	if err != nil {
 		if files != nil {

@@ -46,8 +46,8 @@ func startHost(ctx context.Context, a *app, lib *library.Library) (*libHost, err
 		logLevel = slog.LevelDebug
 	}
 	h, err := host.New(host.Config{Store: lib.Store, LibraryDir: lib.Dir, DeviceID: lib.DeviceID, Bus: lib.Bus,
-		CacheDir: filepath.Join(a.home.Dir, "cache", "wasm"),
-		Logger:   slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: logLevel}))})
+		CacheDir: filepath.Join(a.home.Dir, "cache", "wasm"), Trampoline: selfExecutable(),
+		Logger: slog.New(slog.NewTextHandler(a.stderr, &slog.HandlerOptions{Level: logLevel}))})
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +106,20 @@ func startHost(ctx context.Context, a *app, lib *library.Library) (*libHost, err
 		}
 	}
 	return lh, nil
+}
+
+// selfExecutable is this binary, the sandbox trampoline of native extensions (main runs
+// sandbox.Main); "" when it cannot be found, and native extensions then run unsandboxed, which
+// the host logs.
+func selfExecutable() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	if r, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = r
+	}
+	return exe
 }
 
 // firstPartyModules are the first-party extensions: those embedded in this binary, or with

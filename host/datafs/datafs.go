@@ -116,6 +116,17 @@ func (r *root) close() {
 	}
 }
 
+// Roots returns the host paths of the locations the FS exposes (a location's root, whatever
+// narrower globs the scope adds): what a native extension's sandbox lets it read.
+func (f *FS) Roots() []string {
+	var out []string
+	for _, r := range f.table.Load().byPath {
+		out = append(out, r.loc.Path)
+	}
+	sort.Strings(out)
+	return out
+}
+
 // GuestPath returns the path under MountPoint of the absolute host path abs, and whether that
 // file is visible (in a known location and in scope).
 func (f *FS) GuestPath(abs string) (string, bool) {

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/cairnfs/cairn/host/process/sandbox"
 )
 
 var (
@@ -34,7 +36,11 @@ type guestBuild struct {
 // VmHWM) when the tests end, for measuring the host's memory under the hostile tests:
 //
 //	CAIRN_TEST_PEAK_RSS=1 go test -count=1 -run Hostile ./host/
+//
+// The test binary is also the sandbox trampoline of the native extensions its tests load
+// (Trampoline): run as one, Main executes the extension and does not return.
 func Main(m *testing.M) int {
+	sandbox.Main(os.Args[1:])
 	code := m.Run()
 	if os.Getenv("CAIRN_TEST_PEAK_RSS") != "" {
 		if b, err := os.ReadFile("/proc/self/status"); err == nil {
@@ -49,6 +55,16 @@ func Main(m *testing.M) int {
 		os.RemoveAll(tmpDir)
 	}
 	return code
+}
+
+// Trampoline is this test binary, the sandbox trampoline for host.Config (see Main).
+func Trampoline(tb testing.TB) string {
+	tb.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return exe
 }
 
 // TempDir is one directory per test binary (removed by Main), for what is worth sharing between
