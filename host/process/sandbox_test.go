@@ -10,10 +10,12 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cairnfs/cairn/host/process/sandbox"
 )
@@ -170,6 +172,53 @@ func TestHostileNativeSandbox(t *testing.T) {
 			t.Fatalf("the scratch folder %s outlived Close: %v", dir, err)
 		}
 	})
+}
+
+// TestHostileNativeEscape: helpers the extension starts outside its process group die with
+// it. A helper in a process group of its own stays in the extension's session, which Close
+// kills whole; leaving the session (setsid) is refused by the sandbox's seccomp filter.
+func TestHostileNativeEscape(t *testing.T) {
+	x := start(t, Config{Sandbox: &Sandbox{Trampoline: trampoline(t)}})
+	var helpers []int
+	t.Run("setsid", func(t *testing.T) {
+		if runtime.GOARCH != "amd64" && runtime.GOARCH != "arm64" {
+			t.Skip("no seccomp filter for setsid on " + runtime.GOARCH)
+		}
+		out, err := callErr(x, "detach", "setsid")
+		if err == nil {
+			var pid int
+			fmt.Sscan(out, &pid)
+			helpers = append(helpers, pid)
+			t.Fatalf("a helper of the extension left its session (pid %d)", pid)
+		}
+		if !strings.Contains(err.Error(), "operation not permitted") {
+			t.Fatalf("detach setsid: %v", err)
+		}
+	})
+	t.Run("setpgid", func(t *testing.T) {
+		out, err := callErr(x, "detach", "setpgid")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var pid int
+		if _, err := fmt.Sscan(out, &pid); err != nil || !alive(pid) {
+			t.Fatalf("detach setpgid: %q, %v", out, err)
+		}
+		helpers = append(helpers, pid)
+	})
+	t.Cleanup(func() { // leave nothing behind when the test fails
+		for _, pid := range helpers {
+			if p, err := os.FindProcess(pid); err == nil && alive(pid) {
+				_ = p.Kill()
+			}
+		}
+	})
+	if err := x.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, pid := range helpers {
+		waitDead(t, pid, 5*time.Second)
+	}
 }
 
 // TestSandboxWithoutLandlock takes the path of a kernel without Landlock: the host says

@@ -98,8 +98,8 @@ func fail(code int, err error) {
 }
 
 // confine points standard input at /dev/null, drops every capability (a host run as root
-// would otherwise hand them all to the extension), sets no_new_privs and, when the policy
-// asks, restricts this thread with Landlock.
+// would otherwise hand them all to the extension), sets no_new_privs, forbids setsid and,
+// when the policy asks, restricts this thread with Landlock.
 func confine(p Policy, binary string) error {
 	null, err := unix.Open("/dev/null", unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -114,6 +114,9 @@ func confine(p Policy, binary string) error {
 	}
 	if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 		return fmt.Errorf("setting no_new_privs: %w", err)
+	}
+	if _, err := denySetsid(); err != nil {
+		return err
 	}
 	if !p.Landlock {
 		return nil

@@ -56,6 +56,24 @@ func sandboxExports() map[string]plugin.Export {
 			}
 			return nil, c.Close()
 		},
+		// detach starts `sleep 600` in a session ("setsid") or a process group ("setpgid") of
+		// its own, out of the extension's process group, and answers its pid.
+		"detach": func(_ context.Context, _ plugin.Host, in []byte) ([]byte, error) {
+			cmd := exec.Command("sleep", "600")
+			switch string(in) {
+			case "setsid":
+				cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+			case "setpgid":
+				cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+			default:
+				return nil, fmt.Errorf("detach %q: want setsid or setpgid", in)
+			}
+			if err := cmd.Start(); err != nil {
+				return nil, err
+			}
+			go cmd.Wait()
+			return []byte(strconv.Itoa(cmd.Process.Pid)), nil
+		},
 		// exec runs the command in its input (space-separated) and answers its output.
 		"exec": func(_ context.Context, _ plugin.Host, in []byte) ([]byte, error) {
 			f := strings.Fields(string(in))
