@@ -14,8 +14,8 @@
 //     With one (Config.Sandbox), go-plugin pins the trampoline (the host's own binary, hashed at
 //     Launch) and the trampoline hashes the extension binary through an open descriptor and
 //     executes that descriptor: the file hashed is the file run.
-//   - Sandbox (Linux, Config.Sandbox): the process runs with no capabilities, no_new_privs and
-//     Landlock restricting it to the baseline of package sandbox, its binary and folder, the
+//   - Sandbox (Linux, Config.Sandbox): the process runs with no capabilities, no_new_privs, no
+//     setsid, and Landlock restricting it to the baseline of package sandbox, its binary and folder, the
 //     Read paths (its content.read locations, read only) and a private scratch folder (its
 //     TMPDIR and HOME, removed by Close); no TCP without Sandbox.Net and no signals to
 //     processes outside the sandbox where the kernel's Landlock ABI has them. Confinement is
@@ -25,12 +25,15 @@
 //     it dies (Pdeathsig). The signal follows the thread that forked, so the child is forked
 //     from a goroutine locked to its OS thread until the child has exited (see spawn). The child
 //     runs in a session of its own (so in its own process group, with no controlling terminal,
-//     and unable to join a process group of the host's session), killed as a whole when it
-//     exits, crashes, hangs or is closed, so helpers it started go too. sdk/plugin's Serve also exits when its parent
-//     changes, which covers other platforms. Limits: a helper the extension started survives a
-//     SIGKILL of the host unless it dies with the extension by itself (its own Pdeathsig), and
-//     anything that leaves the process group (setsid) escapes Close; a service manager's cgroup
-//     (systemd KillMode=control-group) is the complete answer.
+//     and unable to join a process group of the host's session). When it exits, crashes, hangs
+//     or is closed, its process group and every process of its session are killed, so helpers
+//     it started go too, even those in process groups of their own; the sandbox's seccomp
+//     filter keeps them from leaving the session (setsid). sdk/plugin's Serve also exits when
+//     its parent changes, which covers other platforms. Limits: a helper the extension started
+//     survives a SIGKILL of the host unless it dies with the extension by itself (its own
+//     Pdeathsig); without the sandbox (or on an architecture without its filter) a helper that
+//     calls setsid escapes Close; a service manager's cgroup (systemd
+//     KillMode=control-group) is the complete answer.
 //   - Restart on crash: a process that exits unasked is restarted after a backoff (100 ms
 //     doubling to 10 s, back to 100 ms once a process has run a minute). Calls in flight fail
 //     with ErrCrashed (a fault); calls that arrive during the backoff wait for the restart when

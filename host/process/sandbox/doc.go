@@ -1,16 +1,18 @@
 // Package sandbox confines a native extension's process on Linux with what the kernel offers
-// cheaply: no new privileges (PR_SET_NO_NEW_PRIVS) and Landlock (file system, TCP and
-// signal/abstract-socket scoping, as far as the kernel's Landlock ABI goes).
+// cheaply: no capabilities, no new privileges (PR_SET_NO_NEW_PRIVS), no setsid (a seccomp
+// filter, so that the host can kill everything the extension started by its session) and
+// Landlock (file system, TCP and signal/abstract-socket scoping, as far as the kernel's
+// Landlock ABI goes).
 //
 // Landlock and no_new_privs apply to the process that asks for them, so they must be applied
 // before the extension's own code runs, and that code is not trusted to do it. The host
 // therefore starts a trampoline: its own binary, run as `cairn __sandbox-exec POLICY PATH
 // ARGS…` (Main). The trampoline hashes the extension binary through an open descriptor and
-// refuses one that does not match the pinned SHA-256 (exit status ExitChecksum), sets
-// no_new_privs, restricts itself with Landlock to the policy's paths, points its standard
-// input at /dev/null and executes the extension from that same descriptor (execveat), so
-// that the file hashed is the file run. Both restrictions survive execve and are inherited by
-// every process the extension starts.
+// refuses one that does not match the pinned SHA-256 (exit status ExitChecksum), points its
+// standard input at /dev/null, drops its capabilities, sets no_new_privs, installs the seccomp
+// filter, restricts itself with Landlock to the policy's paths and executes the extension from
+// that same descriptor (execveat), so that the file hashed is the file run. All of it survives execve and is inherited by every
+// process the extension starts.
 //
 // # The baseline
 //
@@ -31,6 +33,7 @@
 // fds) to processes outside the sandbox.
 //
 // When the kernel has no Landlock (ABI 0: not built in, or disabled at boot), the extension
-// runs with no_new_privs only, and the host says so in its log (Probe). On other systems
-// there is no sandbox.
+// runs without the file system part, and the host says so in its log (Status.Report: "landlock:
+// not supported by this kernel (ABI 0): native extension X runs without a filesystem
+// sandbox"). On other systems there is no sandbox.
 package sandbox
