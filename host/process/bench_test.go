@@ -123,11 +123,17 @@ func stageInProcess(in []byte) ([]byte, error) {
 }
 
 // BenchmarkStart is the cost of starting an extension process (exec, checksum, handshake,
-// AutoMTLS, first call) and closing it.
+// AutoMTLS, first call) and closing it, without and with the sandbox (the trampoline: this test
+// binary, hashed once, then checked by go-plugin at each start; Landlock where available).
 func BenchmarkStart(b *testing.B) {
+	b.Run("plain", func(b *testing.B) { benchStart(b, nil) })
+	b.Run("sandboxed", func(b *testing.B) { benchStart(b, &Sandbox{Trampoline: trampoline(b)}) })
+}
+
+func benchStart(b *testing.B, sb *Sandbox) {
 	ctx := context.Background()
 	for b.Loop() {
-		x, err := Start(ctx, Config{ID: "dev.test.start", Path: bin.plugin})
+		x, err := Start(ctx, Config{ID: "dev.test.start", Path: bin.plugin, Sandbox: sb})
 		if err != nil {
 			b.Fatal(err)
 		}
