@@ -56,7 +56,7 @@ func TestHostileMediathumbSandbox(t *testing.T) {
 			t.Errorf("the index log does not say %q:\n%s", want, out)
 		}
 		out += run("pipeline", "status", "--failed", "5")
-		thumbs, _ := filepath.Glob(filepath.Join(home, "libraries", "*", "sidecars", "*", "*", "*", "thumb", "256.jpg"))
+		thumbs, _ := filepath.Glob(filepath.Join(home, "libraries", "*", "sidecars", "*", "*", "*", "thumb", "256.*"))
 		return out, thumbs
 	}
 
