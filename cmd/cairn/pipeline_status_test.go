@@ -139,7 +139,8 @@ func TestDefaultPipelineStatusFailuresAndMissingTools(t *testing.T) {
 	}
 
 	// pdftoppm appears (a stand-in printing a PNG, as `pdftoppm -png -singlefile` does): the next
-	// run makes the thumbnails without --retry-failed.
+	// run makes the thumbnails without --retry-failed. The PNG lies beside the stand-in, in a
+	// PATH folder: mediathumb's sandbox lets its tools read those, not any temporary folder.
 	var img bytes.Buffer
 	m := image.NewRGBA(image.Rect(0, 0, 40, 56))
 	for i := range m.Pix {
@@ -147,7 +148,7 @@ func TestDefaultPipelineStatusFailuresAndMissingTools(t *testing.T) {
 	}
 	m.Set(3, 3, color.Black)
 	must2(t, png.Encode(&img, m))
-	pngPath := filepath.Join(t.TempDir(), "page.png")
+	pngPath := filepath.Join(bin, "page.png")
 	must2(t, os.WriteFile(pngPath, img.Bytes(), 0o644))
 	catPath, err := exec.LookPath("cat")
 	must2(t, err)
