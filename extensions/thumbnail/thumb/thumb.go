@@ -294,8 +294,9 @@ func normalizeVariants(vs []int) ([]int, error) {
 }
 
 // render makes the variants (largest first) from src and encodes them. own is the format of
-// an image that may be its own thumbnail ("" when it may not), size its bytes: a variant the
-// image is no larger than, or whose encoding would take at least size bytes, is the Original.
+// an image that may be its own thumbnail ("" when it may not): a variant the image is no larger
+// than is the Original. A larger image always gets a made thumbnail (a variant promises its
+// longest edge); when its JPEG would outweigh the image (size bytes: a flat PNG), it is a PNG.
 func render(src image.Image, orientation int, variants []int, quality int, own string, size int64) ([]Thumb, error) {
 	b := src.Bounds()
 	prev := src
@@ -326,12 +327,17 @@ func render(src image.Image, orientation int, variants []int, quality int, own s
 		if err != nil {
 			return nil, fmt.Errorf("encoding the %d px thumbnail: %w", v, err)
 		}
-		if own != "" && int64(buf.Len()) >= size { // the image itself is smaller
-			thumbs = append(thumbs, Thumb{Variant: v, Width: b.Dx(), Height: b.Dy(), Format: own, Original: true})
-			continue
+		got := format
+		if own != "" && format == FormatJPEG && int64(buf.Len()) >= size {
+			// A flat image's JPEG can outweigh the whole image: a lossless PNG of the few
+			// pixels is then smaller, so no thumbnail is larger than the image it stands for.
+			var alt bytes.Buffer
+			if err := (&png.Encoder{CompressionLevel: png.BestCompression}).Encode(&alt, up); err == nil && alt.Len() < buf.Len() {
+				buf, got = alt, FormatPNG
+			}
 		}
 		ub := up.Bounds()
-		thumbs = append(thumbs, Thumb{Variant: v, Width: ub.Dx(), Height: ub.Dy(), Format: format, Data: buf.Bytes()})
+		thumbs = append(thumbs, Thumb{Variant: v, Width: ub.Dx(), Height: ub.Dy(), Format: got, Data: buf.Bytes()})
 	}
 	return thumbs, nil
 }
