@@ -148,7 +148,7 @@ func PDF(ctx context.Context, path string, opts Options) (Result, error) {
 
 // fromPNG makes the variants from the tool's PNG.
 func fromPNG(png []byte, o Options) ([]thumb.Thumb, error) {
-	return thumb.Generate(bytes.NewReader(png), int64(len(png)), "image/png", thumb.Options{Variants: o.Variants, Quality: o.Quality})
+	return thumb.Generate(bytes.NewReader(png), int64(len(png)), "image/png", thumb.Options{Variants: o.Variants, Quality: o.Quality, Rendered: true})
 }
 
 // run runs a tool under a deadline and returns its stdout (at most

@@ -57,6 +57,9 @@ type Options struct {
 	Variants []int // longest edges in pixels; nil means DefaultVariants
 	Limits   Limits
 	Quality  int // JPEG quality 1–100; 0 means DefaultQuality
+	// Rendered says the image is not a file of the library but a rendering (a video frame, a
+	// PDF page): it cannot be its own thumbnail, so every variant is encoded.
+	Rendered bool
 }
 
 // Thumb is one thumbnail.
@@ -150,7 +153,7 @@ func Generate(r io.ReaderAt, size int64, mime string, opts Options) (thumbs []Th
 		return nil, err
 	}
 	own := ""
-	if orientation <= 1 {
+	if orientation <= 1 && !opts.Rendered {
 		own = ownFormats[format]
 	}
 	return render(src, orientation, variants, quality, own, size)

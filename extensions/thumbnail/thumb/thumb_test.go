@@ -416,3 +416,20 @@ func TestOriginalIsThumbnail(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderedIsNeverOriginal: a rendering (a video frame, a PDF page) is not a file of the
+// library, so even a small one gets encoded thumbnails (mediathumb stored empty sidecars when a
+// frame was "its own thumbnail").
+func TestRenderedIsNeverOriginal(t *testing.T) {
+	var small bytes.Buffer
+	png.Encode(&small, image.NewGray(image.Rect(0, 0, 64, 48)))
+	th, err := Generate(bytes.NewReader(small.Bytes()), int64(small.Len()), "image/png", Options{Rendered: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range th {
+		if x.Original || len(x.Data) == 0 || x.Format != FormatJPEG {
+			t.Errorf("variant %d of a rendering: %+v; want an encoded JPEG", x.Variant, x)
+		}
+	}
+}
