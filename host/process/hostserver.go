@@ -6,7 +6,8 @@ import (
 	"runtime/debug"
 	"strconv"
 
-	"github.com/cairnfs/cairn/sdk/plugin"
+	"github.com/cairnfs/cairn/host/abi"
+	"github.com/cairnfs/cairn/schemas/pluginwire"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/wrapperspb"
@@ -33,7 +34,7 @@ var hostServiceDesc = grpc.ServiceDesc{
 			if icpt == nil {
 				return s.hostCall(ctx, req)
 			}
-			info := &grpc.UnaryServerInfo{Server: srv, FullMethod: plugin.HostCallMethod}
+			info := &grpc.UnaryServerInfo{Server: srv, FullMethod: pluginwire.HostCallMethod}
 			return icpt(ctx, req, info, func(ctx context.Context, req any) (any, error) {
 				return s.hostCall(ctx, req.(*wrapperspb.BytesValue))
 			})
@@ -65,7 +66,7 @@ func (h *hostService) hostCall(rpcCtx context.Context, req *wrapperspb.BytesValu
 // (named by the cairn-call-id metadata), done when either that call or the host call is.
 func (p *Process) dispatchContext(rpcCtx context.Context) (context.Context, context.CancelFunc) {
 	md, _ := metadata.FromIncomingContext(rpcCtx)
-	ids := md.Get(plugin.CallIDMetadata)
+	ids := md.Get(pluginwire.CallIDMetadata)
 	if len(ids) != 1 {
 		return context.WithCancel(rpcCtx)
 	}
@@ -101,12 +102,12 @@ func (p *Process) dispatchContext(rpcCtx context.Context) (context.Context, cont
 // dispatch answers one host call, never panicking.
 func (p *Process) dispatch(ctx context.Context, req []byte) (resp []byte) {
 	if p.cfg.Dispatcher == nil {
-		return errorResponse(plugin.CodeUnavailable, "this host serves no host ABI")
+		return errorResponse(abi.CodeUnavailable, "this host serves no host ABI")
 	}
 	defer func() {
 		if r := recover(); r != nil {
 			p.log.Error("host ABI dispatcher panicked", "panic", r, "stack", string(debug.Stack()))
-			resp = errorResponse(plugin.CodeInternal, "the host failed to answer")
+			resp = errorResponse(abi.CodeInternal, "the host failed to answer")
 		}
 	}()
 	return p.cfg.Dispatcher.Dispatch(ctx, p.id, req)

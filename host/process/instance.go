@@ -12,7 +12,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/cairnfs/cairn/sdk/plugin"
+	"github.com/cairnfs/cairn/schemas/pluginwire"
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -65,8 +65,8 @@ func (p *Process) launch(ctx context.Context) (*instance, error) {
 		released: make(chan struct{}),
 	}
 	inst.config = &goplugin.ClientConfig{
-		HandshakeConfig:  plugin.Handshake,
-		Plugins:          goplugin.PluginSet{plugin.PluginName: &hostPlugin{}},
+		HandshakeConfig:  pluginwire.Handshake,
+		Plugins:          goplugin.PluginSet{pluginwire.PluginName: &hostPlugin{}},
 		Cmd:              cmd,
 		SecureConfig:     &goplugin.SecureConfig{Checksum: p.exeSum, Hash: sha256.New()},
 		AutoMTLS:         true,
@@ -126,7 +126,7 @@ func (p *Process) launch(ctx context.Context) (*instance, error) {
 	rpc, err := inst.client.Client()
 	if err == nil {
 		var raw any
-		if raw, err = rpc.Dispense(plugin.PluginName); err == nil {
+		if raw, err = rpc.Dispense(pluginwire.PluginName); err == nil {
 			d := raw.(*dispensed)
 			inst.conn, inst.broker, inst.hostID, inst.done = d.conn, d.broker, d.hostID, d.done
 		}

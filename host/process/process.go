@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/cairnfs/cairn/host/ext"
-	"github.com/cairnfs/cairn/sdk/plugin"
+	"github.com/cairnfs/cairn/schemas/pluginwire"
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -283,8 +283,8 @@ func (p *Process) HasExport(name string) bool {
 // (its other calls fail with ErrCrashed) and restarted. A caller that cancels ctx cancels the
 // export's context at once.
 func (p *Process) Run(ctx context.Context, export string, input []byte) ([]byte, error) {
-	if len(input) > plugin.MaxInput-1024 {
-		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrInputTooLarge, len(input), plugin.MaxInput-1024)
+	if len(input) > pluginwire.MaxInput-1024 {
+		return nil, fmt.Errorf("%w: %d bytes, limit %d", ErrInputTooLarge, len(input), pluginwire.MaxInput-1024)
 	}
 	select {
 	case p.sem <- struct{}{}:
@@ -306,7 +306,7 @@ type result struct {
 
 func (p *Process) call(ctx context.Context, inst *instance, export string, input []byte) ([]byte, error) {
 	id := p.calls.Add(1)
-	req := &plugin.CallRequest{Export: export, Input: input, Host: inst.serveHost(), CallID: id}
+	req := &pluginwire.CallRequest{Export: export, Input: input, Host: inst.serveHost(), CallID: id}
 	// The RPC outlives the caller's deadline by the grace period, so that the host sees whether
 	// the export gives the call back; the export's own context has the caller's deadline.
 	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
@@ -328,7 +328,7 @@ func (p *Process) call(ctx context.Context, inst *instance, export string, input
 		defer cancel()
 		defer stop()
 		var resp wrapperspb.BytesValue
-		err := inst.conn.Invoke(rctx, plugin.ExtensionCallMethod, req, &resp,
+		err := inst.conn.Invoke(rctx, pluginwire.ExtensionCallMethod, req, &resp,
 			grpc.MaxCallRecvMsgSize(p.cfg.Limits.MaxOutput+1024))
 		if err != nil {
 			done <- result{err: p.failed(inst, rctx, export, err)}
@@ -349,12 +349,12 @@ func (p *Process) call(ctx context.Context, inst *instance, export string, input
 // failed classifies a failed Extension/Call and acts on it (killing a hung or broken process).
 func (p *Process) failed(inst *instance, rctx context.Context, export string, err error) error {
 	st, _ := status.FromError(err)
-	switch plugin.FailureKind(err) {
-	case plugin.KindGuest:
+	switch pluginwire.FailureKind(err) {
+	case pluginwire.KindGuest:
 		return fmt.Errorf("%w: %s", ErrGuest, st.Message())
-	case plugin.KindNoExport:
+	case pluginwire.KindNoExport:
 		return fmt.Errorf("%w: %s", ErrNoExport, export)
-	case plugin.KindDeadline, plugin.KindCanceled:
+	case pluginwire.KindDeadline, pluginwire.KindCanceled:
 		return fmt.Errorf("%w: the export stopped: %s", ErrDeadline, st.Message())
 	}
 	switch {

@@ -2,123 +2,42 @@ package plugin
 
 import (
 	"errors"
-	"strings"
 
-	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
-	"google.golang.org/protobuf/types/known/wrapperspb"
+
+	"github.com/cairnfs/cairn/schemas/pluginwire"
 )
 
-// The wire protocol between a Cairn host and a native extension. Extension authors need none of
-// this: Serve speaks it. Hosts (host/process) use it to start and call extensions.
-//
-// The transport is hashicorp/go-plugin over gRPC with AutoMTLS. The extension serves
-//
-//	service cairn.ext.v1.Extension { rpc Call(CallRequest) returns (google.protobuf.BytesValue); }
-//
-// and the host serves, over the go-plugin broker (id CallRequest.host),
-//
-//	service cairn.host.v1.Host { rpc Call(google.protobuf.BytesValue) returns (google.protobuf.BytesValue); }
-//
-// Inputs, outputs and host calls carry the same JSON as for WASM (schemas/hostabi/v1.md).
+// The wire protocol between a Cairn host and a native extension lives in schemas/pluginwire,
+// shared with the host. Extension authors need none of it: Serve speaks it. These names are
+// kept for code that used them from here.
 const (
-	// MagicCookieKey and MagicCookieValue are go-plugin's handshake: an extension binary run
-	// without them in its environment says it is a plugin and exits.
-	MagicCookieKey   = "CAIRN_EXTENSION"
-	MagicCookieValue = "cairn:host/v1 native extension 6c1f0e54"
-	// ProtocolVersion is the go-plugin protocol version (not the host ABI version, which
-	// cairn_init negotiates).
-	ProtocolVersion = 1
-	// PluginName is the one plugin in the go-plugin plugin set.
-	PluginName = "extension"
+	MagicCookieKey      = pluginwire.MagicCookieKey
+	MagicCookieValue    = pluginwire.MagicCookieValue
+	ProtocolVersion     = pluginwire.ProtocolVersion
+	PluginName          = pluginwire.PluginName
+	ExtensionCallMethod = pluginwire.ExtensionCallMethod
+	HostCallMethod      = pluginwire.HostCallMethod
+	CallIDMetadata      = pluginwire.CallIDMetadata
+	MaxInput            = pluginwire.MaxInput
+	MaxHostResponse     = pluginwire.MaxHostResponse
 
-	// ExtensionCallMethod is the full gRPC method the extension serves.
-	ExtensionCallMethod = "/cairn.ext.v1.Extension/Call"
-	// HostCallMethod is the full gRPC method the host serves over the broker.
-	HostCallMethod = "/cairn.host.v1.Host/Call"
-	// CallIDMetadata is the gRPC metadata key a host call carries: the call_id of the export
-	// call it is made for, so the host can give the call's context to its dispatcher.
-	CallIDMetadata = "cairn-call-id"
-
-	// MaxInput is the largest CallRequest an extension accepts, in bytes.
-	MaxInput = 64 << 20
-	// MaxHostResponse is the largest host call response an extension accepts, in bytes.
-	MaxHostResponse = 64 << 20
+	KindGuest    = pluginwire.KindGuest
+	KindNoExport = pluginwire.KindNoExport
+	KindDeadline = pluginwire.KindDeadline
+	KindCanceled = pluginwire.KindCanceled
 )
 
 // Handshake is the go-plugin handshake of Cairn native extensions.
-var Handshake = goplugin.HandshakeConfig{
-	ProtocolVersion:  ProtocolVersion,
-	MagicCookieKey:   MagicCookieKey,
-	MagicCookieValue: MagicCookieValue,
-}
+var Handshake = pluginwire.Handshake
 
-// CallRequest is the request of cairn.ext.v1.Extension/Call:
-//
-//	message CallRequest {
-//	  string export = 1;             // the export to run
-//	  bytes  input = 2;              // its input (JSON)
-//	  int64  deadline_unix_nano = 3; // the call's deadline, 0 for none
-//	  uint32 host = 4;               // go-plugin broker id of cairn.host.v1.Host, 0 for none
-//	  uint64 call_id = 5;            // sent back as cairn-call-id metadata on host calls
-//	}
-//
-// The gRPC deadline of the call is later than deadline_unix_nano by the host's grace period: an
-// export has to give the call back (return) within that grace after its context is done, or the
-// host kills the process.
-//
-// It is a hand-written protobuf message (no protoc): the struct tags describe it to the
-// protobuf runtime.
-type CallRequest struct {
-	Export           string `protobuf:"bytes,1,opt,name=export,proto3"`
-	Input            []byte `protobuf:"bytes,2,opt,name=input,proto3"`
-	DeadlineUnixNano int64  `protobuf:"varint,3,opt,name=deadline_unix_nano,json=deadlineUnixNano,proto3"`
-	Host             uint32 `protobuf:"varint,4,opt,name=host,proto3"`
-	CallID           uint64 `protobuf:"varint,5,opt,name=call_id,json=callId,proto3"`
-}
+// CallRequest is the request of cairn.ext.v1.Extension/Call (pluginwire.CallRequest).
+type CallRequest = pluginwire.CallRequest
 
-// Reset, String and ProtoMessage make CallRequest a protobuf message.
-func (m *CallRequest) Reset()         { *m = CallRequest{} }
-func (m *CallRequest) String() string { return "cairn.ext.v1.CallRequest{export:" + m.Export + "}" }
-func (*CallRequest) ProtoMessage()    {}
-
-// Failure kinds. A failed Extension/Call whose gRPC status carries one of these as a
-// google.protobuf.StringValue detail was answered by the extension; a failure without one is the
-// transport's (the process died, or its connection broke).
-const (
-	// KindGuest: the export returned an error, or panicked and Serve recovered it.
-	KindGuest = "cairn.ext.v1/guest"
-	// KindNoExport: no export of that name.
-	KindNoExport = "cairn.ext.v1/no_export"
-	// KindDeadline: the export gave up because its context's deadline passed.
-	KindDeadline = "cairn.ext.v1/deadline"
-	// KindCanceled: the export gave up because its context was cancelled.
-	KindCanceled = "cairn.ext.v1/canceled"
-)
-
-// FailureKind returns the failure kind an Extension/Call error carries, or "" when the error did
-// not come from the extension.
-func FailureKind(err error) string {
-	st, ok := status.FromError(err)
-	if !ok {
-		return ""
-	}
-	for _, d := range st.Details() {
-		if s, ok := d.(*wrapperspb.StringValue); ok && strings.HasPrefix(s.GetValue(), "cairn.ext.v1/") {
-			return s.GetValue()
-		}
-	}
-	return ""
-}
+// FailureKind returns the failure kind an Extension/Call error carries (pluginwire.FailureKind).
+func FailureKind(err error) string { return pluginwire.FailureKind(err) }
 
 // failure makes the gRPC error an extension answers a failed call with.
-func failure(code codes.Code, kind, msg string) error {
-	st, err := status.New(code, msg).WithDetails(wrapperspb.String(kind))
-	if err != nil {
-		return status.Error(code, msg)
-	}
-	return st.Err()
-}
+func failure(code codes.Code, kind, msg string) error { return pluginwire.Failure(code, kind, msg) }
 
 var errNotHostSide = errors.New("cairn extension plugin: this side serves, it does not dispense")
