@@ -14,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/zeebo/blake3"
+
+	"github.com/cairnfs/cairn/schemas/manifest"
 )
 
 // BuildFlags are the pinned flags of a reproducible WASM build: no paths, no VCS stamp, no
@@ -101,3 +103,19 @@ func SourceHash(ctx context.Context, root, rel string, wasm bool) (string, error
 
 // ModulePath is Cairn's module path.
 const ModulePath = "github.com/cairnfs/cairn"
+
+// ReadSource reads the manifest of the extension in root/rel (its bytes and parsed) and its
+// SourceHash: what both the generator and FromSource start from.
+func ReadSource(ctx context.Context, root, rel string) (mb []byte, m *manifest.Manifest, sources string, err error) {
+	mb, err = os.ReadFile(filepath.Join(root, filepath.FromSlash(rel), manifest.FileName))
+	if err != nil {
+		return nil, nil, "", fmt.Errorf("reading the manifest of %s: %w", rel, err)
+	}
+	if m, err = manifest.Parse(mb); err != nil {
+		return nil, nil, "", fmt.Errorf("%s: %w", rel, err)
+	}
+	if sources, err = SourceHash(ctx, root, rel, m.Kind == manifest.KindWASM); err != nil {
+		return nil, nil, "", err
+	}
+	return mb, m, sources, nil
+}

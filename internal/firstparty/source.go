@@ -67,19 +67,11 @@ func FromSource(ctx context.Context, root, cacheDir string, log io.Writer) ([]Mo
 
 func fromSource(ctx context.Context, root, rel, cacheDir string, log io.Writer) (*Module, error) {
 	src := filepath.Join(root, filepath.FromSlash(rel))
-	mb, err := os.ReadFile(filepath.Join(src, manifest.FileName))
-	if err != nil {
-		return nil, fmt.Errorf("reading the manifest of %s: %w", rel, err)
-	}
-	m, err := manifest.Parse(mb)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", rel, err)
-	}
-	wasm := m.Kind == manifest.KindWASM
-	sources, err := SourceHash(ctx, root, rel, wasm)
+	_, m, sources, err := ReadSource(ctx, root, rel)
 	if err != nil {
 		return nil, err
 	}
+	wasm := m.Kind == manifest.KindWASM
 	dir := filepath.Join(cacheDir, m.ID, m.Version+"-"+sources[:24])
 	entry := filepath.Join(dir, filepath.FromSlash(m.Entry.File))
 	mod := &Module{Pinned: Pinned{Dir: rel, ID: m.ID, Version: m.Version, Kind: string(m.Kind), Entry: m.Entry.File, Sources: sources}, Manifest: m}

@@ -80,24 +80,12 @@ func run(ctx context.Context) error {
 
 // one builds (WASM) and copies the manifest of the extension in root/rel.
 func one(ctx context.Context, root, rel, modDir string) (*firstparty.Pinned, error) {
-	src := filepath.Join(root, filepath.FromSlash(rel))
-	mb, err := os.ReadFile(filepath.Join(src, manifest.FileName))
+	mb, m, sources, err := firstparty.ReadSource(ctx, root, rel)
 	if err != nil {
 		return nil, err
-	}
-	m, err := manifest.Parse(mb)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", rel, err)
 	}
 	wasm := m.Kind == manifest.KindWASM
-	sources, err := firstparty.SourceHash(ctx, root, rel, wasm)
-	if err != nil {
-		return nil, err
-	}
 	dst := filepath.Join(modDir, filepath.Base(rel))
-	if err := os.RemoveAll(dst + ".new"); err != nil {
-		return nil, err
-	}
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return nil, err
 	}
