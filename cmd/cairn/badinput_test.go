@@ -114,14 +114,8 @@ func TestHostileAwkwardTrees(t *testing.T) {
 	run := func(args ...string) (string, string, int) {
 		cmd := exec.Command(cairnBin, append([]string{"--home", home}, args...)...)
 		asUser(cmd)
-		var so, se bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &so, &se
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		}
-		return so.String(), se.String(), code
+		r := runCmd(t, cmd)
+		return r.stdout, r.stderr, r.code
 	}
 	so, se, code := run("index", dir, "--json", "--no-progress")
 	if code != 0 {

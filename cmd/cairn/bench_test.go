@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,21 +13,12 @@ import (
 func cairnNoDefaultEnv(t testing.TB, home string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(cairnBin, append([]string{"--home", home}, args...)...)
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "CAIRN_DEFAULT_PIPELINE=") && !strings.HasPrefix(kv, "CAIRN_LIBRARY=") {
 			cmd.Env = append(cmd.Env, kv)
 		}
 	}
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running cairn %v: %v", args, err)
-	}
-	return result{so.String(), se.String(), code}
+	return runCmd(t, cmd)
 }
 
 // TestBenchIndexFreshHome runs the README's `cairn bench index` from a fresh home with the default

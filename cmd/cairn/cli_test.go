@@ -449,16 +449,7 @@ func TestShowUnreadable(t *testing.T) {
 		cmd := exec.Command(cairnBin, append([]string{"--home", home}, args...)...)
 		asUser(cmd)
 		cmd.Env = append(os.Environ(), "CAIRN_LIBRARY=")
-		var so, se bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &so, &se
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else if err != nil {
-			t.Fatal(err)
-		}
-		return result{so.String(), se.String(), code}
+		return runCmd(t, cmd)
 	}
 	os.Chmod(locked, 0o000)
 	os.Chmod(secret, 0o000)

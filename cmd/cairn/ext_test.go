@@ -20,16 +20,7 @@ func cairnIn(t testing.TB, dir, home string, args ...string) result {
 	cmd := exec.Command(cairnBin, append([]string{"--home", home}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CAIRN_LIBRARY=", "CAIRN_SOURCE="+repoRoot(t))
-	var so, se strings.Builder
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{so.String(), se.String(), code}
+	return runCmd(t, cmd)
 }
 
 func mustIn(t testing.TB, dir, home string, args ...string) string {

@@ -49,15 +49,22 @@ type result struct {
 func cairn(t testing.TB, home string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(cairnBin, append([]string{"--home", home}, args...)...)
+	cmd.Env = append(os.Environ(), "CAIRN_LIBRARY=")
+	return runCmd(t, cmd)
+}
+
+// runCmd runs cmd (a cairn child) and returns its output and exit code; a cairn that cannot be
+// started fails the test.
+func runCmd(t testing.TB, cmd *exec.Cmd) result {
+	t.Helper()
 	var so, se bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &so, &se
-	cmd.Env = append(os.Environ(), "CAIRN_LIBRARY=")
 	err := cmd.Run()
 	code := 0
 	if ee, ok := err.(*exec.ExitError); ok {
 		code = ee.ExitCode()
 	} else if err != nil {
-		t.Fatalf("running cairn %v: %v", args, err)
+		t.Fatalf("running %v: %v", cmd.Args, err)
 	}
 	return result{so.String(), se.String(), code}
 }

@@ -24,16 +24,7 @@ func cairnPath(t testing.TB, home, path string, args ...string) result {
 		}
 	}
 	cmd.Env = append(env, "PATH="+path, "CAIRN_LIBRARY=")
-	var so, se bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &so, &se
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running cairn %v: %v", args, err)
-	}
-	return result{so.String(), se.String(), code}
+	return runCmd(t, cmd)
 }
 
 type stageStatusJSON struct {
